@@ -1,0 +1,1 @@
+"""Elanus: a vector database that speaks Milvus."""
