@@ -1,0 +1,102 @@
+"""What a read sees: an immutable snapshot of a collection's segments.
+
+Writers build new ``SegmentView``s and publish a new ``Snapshot``; a reader takes
+the current one and never sees part of a batch. Everything in a view is a
+precomputed array: the read path combines them and never replays history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from elanus.schema import CollectionSchema
+
+__all__ = ["SegmentData", "SegmentView", "Snapshot"]
+
+
+class SegmentData(Protocol):
+    """The rows of one segment (growing or sealed). Local row ids run 0..num_rows-1.
+
+    A growing segment only grows; a view of it carries the row count visible at
+    the snapshot, and readers look only at rows below it.
+    """
+
+    segment_id: int
+    partition_name: str
+
+    def column(self, name: str) -> Any:
+        """A scalar column (pyarrow Array), ``$meta``, or a vector column
+        (2-D numpy array / csr_array). At least ``num_rows`` long."""
+        ...
+
+    def primary_keys(self) -> np.ndarray | pa.Array:
+        """Primary keys by local row id (int64 numpy array or pyarrow string array)."""
+        ...
+
+    def row_timestamps(self) -> np.ndarray:
+        """uint64 hybrid timestamp of each row's insert."""
+        ...
+
+    def vector_index(self, field_name: str) -> Any | None:
+        """The built ``elanus.index`` VectorIndex for the field, or None (search exactly)."""
+        ...
+
+    def scalar_index(self, field_name: str) -> Any | None:
+        ...
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    """One segment as a snapshot sees it.
+
+    ``deleted`` is a bool mask over the first ``num_rows`` rows: True where the row
+    is deleted, or shadowed by a newer row with the same primary key, as of the
+    snapshot. A reader uses rows ``~deleted[:num_rows]`` and nothing else.
+    """
+
+    data: SegmentData
+    num_rows: int
+    deleted: np.ndarray
+    sealed: bool
+
+    @property
+    def segment_id(self) -> int:
+        return self.data.segment_id
+
+    @property
+    def partition_name(self) -> str:
+        return self.data.partition_name
+
+    @property
+    def live_count(self) -> int:
+        return int(self.num_rows - np.count_nonzero(self.deleted[: self.num_rows]))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable list of segment views at one hybrid timestamp."""
+
+    timestamp: int
+    schema: CollectionSchema
+    segments: tuple[SegmentView, ...]
+    # Vector index definitions by field name (IndexSpec-like dicts), for metric defaults.
+    index_specs: dict[str, Any] = field(default_factory=dict)
+
+    def in_partitions(self, names: list[str] | None) -> Snapshot:
+        if not names:
+            return self
+        wanted = set(names)
+        return Snapshot(
+            self.timestamp,
+            self.schema,
+            tuple(s for s in self.segments if s.partition_name in wanted),
+            self.index_specs,
+        )
+
+    @property
+    def live_count(self) -> int:
+        return sum(s.live_count for s in self.segments)
