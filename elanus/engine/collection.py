@@ -1,0 +1,328 @@
+"""One collection's live data: its segments, delete masks and published snapshot.
+
+Write path (DESIGN.md, "Data path"): the caller validates the batch; here, under
+the collection's write lock, it is stamped, appended to the WAL (durable before
+this returns), applied to the partition's growing segment, and a new immutable
+``Snapshot`` is published. Readers take ``snapshot`` without a lock.
+
+Delete masks are immutable once published: a write that hides rows of a segment
+copies that segment's mask, changes the copy, and publishes it with the snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from elanus.engine.keys import as_key_array, last_occurrence_mask
+from elanus.engine.segment import GrowingSegment, SealedSegment
+from elanus.engine.snapshot import SegmentView, Snapshot
+from elanus.engine.timestamps import TimestampOracle, physical_ms
+from elanus.engine.visibility import DeleteRecord, compute_masks
+from elanus.schema import CollectionSchema
+
+__all__ = ["CollectionData", "CollectionStore", "InsertBatch", "DeleteBatch"]
+
+
+@dataclass(frozen=True)
+class InsertBatch:
+    """Validated rows for one partition, stamped with one timestamp (a WAL record)."""
+
+    timestamp: int
+    partition: str
+    columns: dict[str, Any]
+    primary_keys: Any
+    num_rows: int
+
+
+@dataclass(frozen=True)
+class DeleteBatch:
+    timestamp: int
+    partition: str | None
+    keys: np.ndarray
+
+
+class CollectionStore(Protocol):
+    """Where a collection's data is made durable (``elanus.engine.persistence``)."""
+
+    def log(self, records: list[InsertBatch | DeleteBatch]) -> int:
+        """Append to the WAL, durably; returns the sequence number."""
+        ...
+
+    def seal(
+        self,
+        segments: list[SealedSegment],
+        all_sealed: list[SealedSegment],
+        new_deletes: list[DeleteRecord],
+        checkpoint_seq: int,
+    ) -> list[SealedSegment]:
+        """Write segment files, the delete records and the manifest; drop WAL up to
+        ``checkpoint_seq``. Returns the sealed segments as reloaded (memory-mapped)."""
+        ...
+
+    def replace_segments(
+        self, removed: list[SealedSegment], added: list[SealedSegment], all_sealed: list[SealedSegment]
+    ) -> list[SealedSegment]: ...
+
+
+class _GrowingMask:
+    """A growing segment's mask with spare capacity; published arrays never change
+    below the row count they were published with."""
+
+    def __init__(self) -> None:
+        self.data = np.zeros(1024, dtype=bool)
+
+    def ensure(self, size: int) -> None:
+        if size > len(self.data):
+            grown = np.zeros(max(size, 2 * len(self.data)), dtype=bool)
+            grown[: len(self.data)] = self.data
+            self.data = grown
+
+
+class CollectionData:
+    """Segments, masks and snapshots of one collection (all partitions)."""
+
+    def __init__(
+        self,
+        collection_id: int,
+        schema: CollectionSchema,
+        oracle: TimestampOracle,
+        store: CollectionStore | None,
+        *,
+        seal_bytes: int = 64 << 20,
+        seal_rows: int = 1_000_000,
+        ttl_seconds: Callable[[], float | None] = lambda: None,
+    ) -> None:
+        self.collection_id = collection_id
+        self.schema = schema
+        self.oracle = oracle
+        self.store = store
+        self.seal_bytes = seal_bytes
+        self.seal_rows = seal_rows
+        self.ttl_seconds = ttl_seconds
+        self.write_lock = threading.RLock()
+        self.sealed: list[SealedSegment] = []
+        self.growing: dict[str, GrowingSegment] = {}
+        self._masks: dict[int, np.ndarray] = {}
+        self._gmasks: dict[int, _GrowingMask] = {}
+        self.deletes: list[DeleteRecord] = []  # every delete still needed for recovery
+        self.unsealed_deletes: list[DeleteRecord] = []
+        self.last_write_ts = 0
+        self.last_seq = 0
+        self.index_specs: dict[str, Any] = {}
+        self._snapshot = Snapshot(0, schema, ())
+
+    # --- reading ------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def read(self, timestamp: int) -> Snapshot:
+        """The published snapshot, stamped with the read timestamp, TTL applied."""
+        snap = self._snapshot
+        ttl = self.ttl_seconds()
+        if ttl and ttl > 0:
+            cutoff = (physical_ms(timestamp) - int(ttl * 1000)) << 18
+            views = []
+            for v in snap.segments:
+                expired = v.data.row_timestamps()[: v.num_rows] < np.uint64(max(cutoff, 0))
+                if expired.any():
+                    v = replace(v, deleted=v.deleted[: v.num_rows] | expired)
+                views.append(v)
+            return Snapshot(timestamp, snap.schema, tuple(views), snap.index_specs)
+        return replace(snap, timestamp=timestamp)
+
+    def _publish(self, timestamp: int) -> None:
+        views: list[SegmentView] = [
+            SegmentView(s, s.num_rows, self._masks[s.segment_id], True) for s in self.sealed
+        ]
+        for g in self.growing.values():
+            if g.num_rows:
+                views.append(SegmentView(g, g.num_rows, self._gmasks[g.segment_id].data, False))
+        self._snapshot = Snapshot(
+            max(timestamp, self._snapshot.timestamp), self.schema, tuple(views), dict(self.index_specs)
+        )
+
+    # --- writing --------------------------------------------------------------------
+    def _growing_for(self, partition: str) -> GrowingSegment:
+        g = self.growing.get(partition)
+        if g is None:
+            g = GrowingSegment(self.oracle.now(), partition, self.schema)
+            self.growing[partition] = g
+            self._gmasks[g.segment_id] = _GrowingMask()
+        return g
+
+    def _hide(self, keys: np.ndarray, before_ts: int, partition: str | None) -> None:
+        """Hide every row with one of ``keys`` older than ``before_ts`` (copy-on-write)."""
+        for seg in self.sealed:
+            if partition is not None and seg.partition_name != partition:
+                continue
+            _, rows = seg.sorted_keys().match(keys)
+            if len(rows):
+                rows = rows[seg.row_timestamps()[rows] < np.uint64(before_ts)]
+                if len(rows) and not self._masks[seg.segment_id][rows].all():
+                    mask = self._masks[seg.segment_id].copy()
+                    mask[rows] = True
+                    self._masks[seg.segment_id] = mask
+        for g in self.growing.values():
+            if (partition is not None and g.partition_name != partition) or not g.num_rows:
+                continue
+            _, rows = g.sorted_keys().match(keys)
+            if len(rows):
+                rows = rows[g.row_timestamps()[rows] < np.uint64(before_ts)]
+                gm = self._gmasks[g.segment_id]
+                if len(rows) and not gm.data[rows].all():
+                    data = gm.data.copy()
+                    data[rows] = True
+                    gm.data = data
+
+    def _apply_insert(self, batch: InsertBatch, seq: int | None, track: bool = True) -> None:
+        keys = as_key_array(batch.primary_keys)
+        if track:
+            self._hide(keys, batch.timestamp + 1, None)
+        g = self._growing_for(batch.partition)
+        stamps = np.full(batch.num_rows, batch.timestamp, dtype=np.uint64)
+        start = g.append(batch.columns, batch.primary_keys, stamps, seq)
+        gm = self._gmasks[g.segment_id]
+        gm.ensure(g.num_rows)
+        if track:
+            # rows past the published count are invisible, so writing them in place is safe
+            gm.data[start : start + batch.num_rows] = ~last_occurrence_mask(keys)
+
+    def _apply_delete(self, batch: DeleteBatch, track: bool = True) -> None:
+        record = DeleteRecord(batch.keys, batch.timestamp, batch.partition)
+        self.deletes.append(record)
+        self.unsealed_deletes.append(record)
+        if track:
+            self._hide(batch.keys, batch.timestamp, batch.partition)
+
+    def write(self, make: Callable[[int], list[InsertBatch | DeleteBatch]]) -> int:
+        """Stamp, log, apply and publish the batches ``make(timestamp)`` returns."""
+        with self.write_lock:
+            ts = self.oracle.now()
+            records = make(ts)
+            if not records:
+                return ts
+            seq = self.store.log(records) if self.store is not None else self.last_seq + 1
+            self.last_seq = seq
+            for rec in records:
+                if isinstance(rec, InsertBatch):
+                    self._apply_insert(rec, seq)
+                else:
+                    self._apply_delete(rec)
+            self.last_write_ts = ts
+            self._publish(ts)
+            if any(
+                g.size_bytes >= self.seal_bytes or g.num_rows >= self.seal_rows
+                for g in self.growing.values()
+            ):
+                self.flush()
+            return ts
+
+    def replay(self, records: Iterable[tuple[int, list[InsertBatch | DeleteBatch]]]) -> None:
+        """Apply WAL records on open; masks are computed once at the end."""
+        with self.write_lock:
+            for seq, batch in records:
+                for rec in batch:
+                    if isinstance(rec, InsertBatch):
+                        self._apply_insert(rec, seq, track=False)
+                        self.last_write_ts = max(self.last_write_ts, rec.timestamp)
+                    else:
+                        self._apply_delete(rec, track=False)
+                        self.last_write_ts = max(self.last_write_ts, rec.timestamp)
+                self.last_seq = max(self.last_seq, seq)
+            self.oracle.observe(self.last_write_ts)
+            self.recompute_masks()
+            self._publish(self.last_write_ts)
+
+    def recompute_masks(self) -> None:
+        entries: list[tuple[object, int, str]] = [
+            (s, s.num_rows, s.partition_name) for s in self.sealed
+        ]
+        growing = [g for g in self.growing.values() if g.num_rows]
+        entries += [(g, g.num_rows, g.partition_name) for g in growing]
+        masks = compute_masks(entries, self.deletes)
+        for s, m in zip(self.sealed, masks[: len(self.sealed)]):
+            self._masks[s.segment_id] = m
+        for g, m in zip(growing, masks[len(self.sealed) :]):
+            gm = _GrowingMask()
+            gm.ensure(len(m))
+            gm.data[: len(m)] = m
+            self._gmasks[g.segment_id] = gm
+
+    # --- sealing --------------------------------------------------------------------
+    def flush(self) -> int:
+        """Seal every non-empty growing segment, persist deletes, checkpoint the WAL."""
+        with self.write_lock:
+            to_seal = [g for g in self.growing.values() if g.num_rows]
+            if not to_seal and not self.unsealed_deletes:
+                return self.last_write_ts
+            new_sealed: list[SealedSegment] = []
+            for g in to_seal:
+                n = g.num_rows
+                seg = SealedSegment(
+                    g.segment_id,
+                    g.partition_name,
+                    self.schema,
+                    g.frozen_columns(),
+                    _cut(g.primary_keys(), n),
+                    g.row_timestamps()[:n].copy(),
+                )
+                self._masks[seg.segment_id] = self._gmasks.pop(g.segment_id).data[:n].copy()
+                new_sealed.append(seg)
+            if self.store is not None:
+                reloaded = self.store.seal(
+                    new_sealed, self.sealed + new_sealed, self.unsealed_deletes, self.last_seq
+                )
+                new_sealed = reloaded or new_sealed
+            self.sealed = self.sealed + new_sealed
+            for g in to_seal:
+                del self.growing[g.partition_name]
+            self.unsealed_deletes = []
+            self._publish(self.last_write_ts)
+            return self.last_write_ts
+
+    def replace_sealed(self, removed: list[SealedSegment], added: list[SealedSegment]) -> None:
+        """Swap compacted segments in; masks are recomputed against everything since."""
+        with self.write_lock:
+            gone = {s.segment_id for s in removed}
+            if not gone.issubset({s.segment_id for s in self.sealed}):
+                return  # the collection changed under the compaction (truncate, drop)
+            kept = [s for s in self.sealed if s.segment_id not in gone]
+            if self.store is not None:
+                added = self.store.replace_segments(removed, added, kept + added) or added
+            self.sealed = kept + added
+            for sid in gone:
+                self._masks.pop(sid, None)
+            self.recompute_masks()
+            self._publish(self.last_write_ts)
+
+    def set_schema(self, schema: CollectionSchema) -> None:
+        with self.write_lock:
+            self.schema = schema
+            for s in self.sealed:
+                s.with_schema(schema)
+            for g in self.growing.values():
+                g.schema = schema
+            self._publish(self.last_write_ts)
+
+    def set_index_specs(self, specs: Mapping[str, Any]) -> None:
+        with self.write_lock:
+            self.index_specs = dict(specs)
+            self._publish(self.last_write_ts)
+
+    def republish(self) -> None:
+        with self.write_lock:
+            self._publish(self.last_write_ts)
+
+    def stats(self) -> int:
+        return self._snapshot.live_count
+
+
+def _cut(keys: Any, n: int) -> Any:
+    return keys.slice(0, n) if isinstance(keys, pa.Array) else np.asarray(keys[:n]).copy()
