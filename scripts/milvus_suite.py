@@ -1,0 +1,302 @@
+"""Run Milvus's own client test suite against ``elanus serve`` and tabulate the results.
+
+Not part of CI: it needs the suite's source, which the person running it fetches::
+
+    git clone https://github.com/zhengbuqian/milvus && git -C milvus checkout 88f357a34558
+    python scripts/milvus_suite.py --suite milvus/tests/python_client
+
+It builds a separate virtual environment for the suite (its pins relaxed so they
+install here: pymilvus 3.0.2, no locust/pylance/pyiceberg/xgboost/vortex/substrait,
+``py==1.11.0`` for pytest-html), copies the suite to a scratch directory with
+``timeout_method = signal``, starts ``elanus serve`` on a free port, runs the
+selection file by file with a time limit, and writes a per-file table of passes
+and failures by level to ``docs/compatibility.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MILVUS_CLIENT_FILES = [
+    "test_milvus_client_e2e.py",
+    "test_milvus_client_collection.py",
+    "test_milvus_client_alias.py",
+    "test_milvus_client_database.py",
+    "test_milvus_client_partition.py",
+    "test_milvus_client_partition_key.py",
+    "test_milvus_client_insert.py",
+    "test_milvus_client_upsert.py",
+    "test_milvus_client_delete.py",
+    "test_milvus_client_query.py",
+    "test_milvus_client_query_order.py",
+    "test_milvus_client_search.py",
+    "test_milvus_client_search_v2.py",
+    "test_milvus_client_search_iterator.py",
+    "test_milvus_client_search_pagination.py",
+    "test_milvus_client_search_group_by.py",
+    "test_milvus_client_search_order.py",
+    "test_milvus_client_range_search.py",
+    "test_milvus_client_hybrid_search.py",
+    "test_milvus_client_index.py",
+    "test_milvus_client_sparse_search.py",
+    "test_milvus_client_sparse_inverted_index.py",
+    "expressions/test_milvus_client_json_filtering.py",
+    "expressions/test_milvus_client_scalar_filtering.py",
+]
+EXCLUDED_TAGS = {"GPU", "ClusterOnly", "MultiQueryNodes", "Loadbalance", "RBAC"}
+DROPPED_REQUIREMENTS = ("locust", "pylance", "pyiceberg", "xgboost", "vortex-data", "substrait")
+
+# A pytest plugin loaded into the suite's run: keeps the chosen levels, drops the
+# excluded tags, and writes each test's level and outcome to a JSON-lines file.
+PLUGIN = """
+import json, os
+
+import pytest
+
+LEVELS = set(os.environ["ELANUS_SUITE_LEVELS"].split(","))
+EXCLUDED = set(os.environ["ELANUS_SUITE_EXCLUDED"].split(","))
+OUT = os.environ["ELANUS_SUITE_OUT"]
+_levels = {}
+
+
+def _tags(item):
+    found = set()
+    for mark in item.iter_markers("tags"):
+        for arg in mark.args:
+            found.add(str(getattr(arg, "value", arg)))
+    return found
+
+
+def pytest_collection_modifyitems(config, items):
+    keep, drop = [], []
+    for item in items:
+        tags = _tags(item)
+        level = next((t for t in sorted(tags) if t in LEVELS), None)
+        if level is None or tags & EXCLUDED:
+            drop.append(item)
+        else:
+            _levels[item.nodeid] = level
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+def pytest_runtest_logreport(report):
+    if report.nodeid not in _levels:
+        return
+    if report.when == "call" or report.outcome != "passed":
+        with open(OUT, "a") as f:
+            f.write(json.dumps({"id": report.nodeid, "level": _levels[report.nodeid],
+                                "when": report.when, "outcome": report.outcome}) + "\\n")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_venv(suite: Path, venv: Path) -> Path:
+    python = venv / "bin" / "python"
+    if python.exists():
+        return python
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    lines = []
+    for line in (suite / "requirements.txt").read_text().splitlines():
+        name = line.split("==")[0].split(">=")[0].split("[")[0].split(";")[0].strip().lower()
+        if not line.strip() or line.startswith("#") or line.startswith("--"):
+            continue
+        if name in DROPPED_REQUIREMENTS:
+            continue
+        if name == "pymilvus":
+            line = line.split("==")[0] + "==3.0.2"
+        lines.append(line)
+    lines.append("py==1.11.0")
+    req = venv / "requirements.txt"
+    req.write_text("\n".join(lines) + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(req)], check=True)
+    return python
+
+
+def run_file(
+    python: Path, work: Path, rel: str, port: int, levels: list[str], timeout: int
+) -> list[dict]:
+    out = work / "results.jsonl"
+    out.unlink(missing_ok=True)
+    env = dict(
+        os.environ,
+        ELANUS_SUITE_LEVELS=",".join(levels),
+        ELANUS_SUITE_EXCLUDED=",".join(EXCLUDED_TAGS),
+        ELANUS_SUITE_OUT=str(out),
+        PYTHONPATH=str(work),
+    )
+    cmd = [
+        str(python),
+        "-m",
+        "pytest",
+        rel,
+        "-p",
+        "elanus_suite_plugin",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--uri",
+        f"http://127.0.0.1:{port}",
+        "-q",
+        "--timeout",
+        "120",
+        "-p",
+        "no:cacheprovider",
+    ]
+    try:
+        subprocess.run(
+            cmd,
+            cwd=work,
+            env=env,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        pass
+    if not out.exists():
+        return []
+    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+
+
+def tabulate(results: dict[str, list[dict]], levels: list[str]) -> str:
+    header = ["file"] + [f"{lv} {k}" for lv in levels for k in ("passed", "total")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    totals = {lv: [0, 0] for lv in levels}
+    for name, rows in results.items():
+        per: dict[str, dict[str, str]] = {lv: {} for lv in levels}
+        for r in rows:
+            # A test passed only if no phase failed or errored.
+            prev = per[r["level"]].get(r["id"])
+            if prev in (None, "passed") or r["outcome"] != "passed":
+                per[r["level"]][r["id"]] = r["outcome"] if prev in (None, "passed") else prev
+        cells = [name]
+        for lv in levels:
+            passed = sum(1 for o in per[lv].values() if o == "passed")
+            total = sum(1 for o in per[lv].values() if o != "skipped")
+            totals[lv][0] += passed
+            totals[lv][1] += total
+            cells += [str(passed), str(total)]
+        lines.append("| " + " | ".join(cells) + " |")
+    cells = ["**total**"]
+    for lv in levels:
+        p, t = totals[lv]
+        cells += [f"**{p}**", f"**{t}** ({100 * p / t:.0f}%)" if t else "**0**"]
+    lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--suite", type=Path, required=True, help="path to milvus/tests/python_client")
+    ap.add_argument("--venv", type=Path, default=ROOT / ".suite-venv")
+    ap.add_argument("--levels", default="L0,L1")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per file")
+    ap.add_argument(
+        "--files", nargs="*", help="subset of files (relative to milvus_client/ or testcases/)"
+    )
+    ap.add_argument(
+        "--testcases", action="store_true", help="run the ORM-style testcases/ at L0 instead"
+    )
+    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "compatibility.md")
+    args = ap.parse_args(argv)
+    levels = ["L0"] if args.testcases else args.levels.split(",")
+    python = prepare_venv(args.suite, args.venv)
+    work = Path(tempfile.mkdtemp(prefix="milvus-suite-"))
+    shutil.copytree(args.suite, work, dirs_exist_ok=True)
+    ini = work / "pytest.ini"
+    ini.write_text(ini.read_text().replace("timeout_method = thread", "timeout_method = signal"))
+    (work / "elanus_suite_plugin.py").write_text(PLUGIN)
+    if args.testcases:
+        files = args.files or sorted(p.name for p in (work / "testcases").glob("test_*.py"))
+        base = "testcases"
+    else:
+        files = args.files or MILVUS_CLIENT_FILES
+        base = "milvus_client"
+    port = free_port()
+    data = work / "elanus-data"
+    server_log = (work / "server.log").open("w")  # noqa: SIM115 (lives as long as the server)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "elanus"),
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--http-port",
+            str(free_port()),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=server_log,
+    )
+    results: dict[str, list[dict]] = {}
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for rel in files:
+            t0 = time.time()
+            results[rel] = run_file(python, work, f"{base}/{rel}", port, levels, args.timeout)
+            print(f"{rel}: {len(results[rel])} reports in {time.time() - t0:.0f}s", flush=True)
+            if server.poll() is not None:
+                print("elanus serve exited; see", work / "server.log", file=sys.stderr)
+                break
+    finally:
+        server.terminate()
+        server.wait(30)
+        server_log.close()
+    table = tabulate(results, levels)
+    section = (
+        "ORM-style testcases/ (L0)" if args.testcases else "MilvusClient tests (milvus_client/)"
+    )
+    text = (
+        args.output.read_text()
+        if args.output.exists()
+        else "# Compatibility with Milvus's client test suite\n"
+    )
+    marker = f"## {section}"
+    body = (
+        f"{marker}\n\nRun {time.strftime('%Y-%m-%d')} with `python scripts/milvus_suite.py"
+        f"{' --testcases' if args.testcases else ''}`, suite at commit 88f357a34558, excluding tags "
+        f"{', '.join(sorted(EXCLUDED_TAGS))}. A test counts as passed when none of its phases failed.\n\n"
+        f"{table}\n"
+    )
+    if marker in text:
+        head, _, rest = text.partition(marker)
+        tail = rest.split("\n## ", 1)
+        text = head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
+    else:
+        text = text.rstrip() + "\n\n" + body
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
