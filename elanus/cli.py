@@ -1,0 +1,61 @@
+"""The ``elanus`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from elanus.errors import ElanusError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="elanus", description="A vector database that speaks Milvus."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve", help="serve the Milvus gRPC protocol over a data directory"
+    )
+    serve.add_argument(
+        "--data-dir", help="data directory (default ./elanus-data; env ELANUS_DATA_DIR)"
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1; env ELANUS_HOST)")
+    serve.add_argument("--port", type=int, help="gRPC port (default 19530; env ELANUS_PORT)")
+    serve.add_argument(
+        "--http-port", type=int, help="HTTP port (default 9091; env ELANUS_HTTP_PORT)"
+    )
+    serve.add_argument("--config", help="YAML config file; keys as in milvus.yaml (proxy.port ...)")
+    serve.add_argument("--max-workers", type=int, help="request threads (default 32)")
+    serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from elanus.server import load_config, serve
+
+        try:
+            config = load_config(
+                args.config,
+                overrides={
+                    "data_dir": args.data_dir,
+                    "host": args.host,
+                    "port": args.port,
+                    "http_port": args.http_port,
+                    "max_workers": args.max_workers,
+                    "log_level": args.log_level,
+                },
+            )
+            return serve(config)
+        except ElanusError as exc:
+            print(f"elanus: {exc}", file=sys.stderr)
+            return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Server settings: defaults < YAML file < environment < command line.
+
+The YAML file uses the keys of Milvus's ``milvus.yaml`` where they mean the same
+thing (``proxy.port``, ``proxy.http.port``, ``localStorage.path``, ``log.level``),
+so an existing file needs no renaming; Elanus's own keys live under ``elanus:``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from elanus.errors import ParameterError
+
+__all__ = ["ServerConfig", "load_config"]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: str = "./elanus-data"
+    host: str = "127.0.0.1"
+    port: int = 19530
+    http_port: int = 9091
+    # Request threads; searches release the GIL in FAISS/NumPy, so more threads
+    # than cores keeps a slow search from stalling writes.
+    max_workers: int = 32
+    log_level: str = "INFO"
+    # Seconds in-flight requests get to finish on shutdown.
+    shutdown_grace: float = 30.0
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+# (dotted YAML key, config attribute); Milvus's names first.
+_YAML_KEYS: tuple[tuple[str, str], ...] = (
+    ("proxy.port", "port"),
+    ("proxy.http.port", "http_port"),
+    ("localStorage.path", "data_dir"),
+    ("log.level", "log_level"),
+    ("proxy.ip", "host"),
+    ("elanus.dataDir", "data_dir"),
+    ("elanus.host", "host"),
+    ("elanus.port", "port"),
+    ("elanus.httpPort", "http_port"),
+    ("elanus.maxWorkers", "max_workers"),
+    ("elanus.shutdownGrace", "shutdown_grace"),
+)
+
+_ENV_KEYS: tuple[tuple[str, str], ...] = (
+    ("ELANUS_DATA_DIR", "data_dir"),
+    ("ELANUS_HOST", "host"),
+    ("ELANUS_PORT", "port"),
+    ("ELANUS_HTTP_PORT", "http_port"),
+    ("ELANUS_MAX_WORKERS", "max_workers"),
+    ("ELANUS_LOG_LEVEL", "log_level"),
+    ("ELANUS_SHUTDOWN_GRACE", "shutdown_grace"),
+)
+
+_TYPES = {f.name: f.type for f in fields(ServerConfig)}
+
+
+def _coerce(attr: str, value: Any, source: str) -> Any:
+    kind = _TYPES[attr]
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"invalid value {value!r} for {attr} in {source}") from None
+
+
+def _lookup(tree: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return None if isinstance(node, Mapping) else node
+
+
+def load_config(
+    config_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ServerConfig:
+    """Merge defaults, the YAML file, ``ELANUS_*`` variables and explicit overrides
+    (command-line flags; ``None`` values mean "not given")."""
+    config = ServerConfig()
+    changes: dict[str, Any] = {}
+    if config_file is not None:
+        path = Path(config_file)
+        try:
+            tree = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ParameterError(f"cannot read config file {path}: {exc}") from None
+        if not isinstance(tree, Mapping):
+            raise ParameterError(f"config file {path} must hold a mapping")
+        for dotted, attr in _YAML_KEYS:
+            value = _lookup(tree, dotted)
+            if value is not None:
+                changes[attr] = _coerce(attr, value, str(path))
+    environ = os.environ if env is None else env
+    for name, attr in _ENV_KEYS:
+        if environ.get(name):
+            changes[attr] = _coerce(attr, environ[name], name)
+    for attr, value in (overrides or {}).items():
+        if value is not None:
+            changes[attr] = _coerce(attr, value, "command line")
+    return replace(config, **changes)

@@ -1,0 +1,36 @@
+"""The MilvusService servicer: the handlers, plus a clear "not supported by Elanus"
+answer for every other RPC of the service (generated from the service descriptor,
+so new RPCs in pymilvus's protos are covered without code here)."""
+
+from __future__ import annotations
+
+import time
+
+from pymilvus.grpc_gen import milvus_pb2_grpc
+
+from elanus.engine.api import EngineAPI
+from elanus.server.handlers_data import DataHandlers
+from elanus.server.handlers_ddl import DefinitionHandlers
+from elanus.server.rpc import RpcStats, rpc_names, unsupported
+
+__all__ = ["ElanusMilvusService", "supported_rpcs"]
+
+
+class ElanusMilvusService(DefinitionHandlers, DataHandlers, milvus_pb2_grpc.MilvusServiceServicer):
+    def __init__(self, engine: EngineAPI) -> None:
+        self.engine = engine
+        self.stats = RpcStats()
+        self.started_at = time.time()
+
+
+def _implemented(name: str) -> bool:
+    return any(name in vars(base) for base in (DefinitionHandlers, DataHandlers))
+
+
+def supported_rpcs() -> list[str]:
+    return [name for name in rpc_names() if _implemented(name)]
+
+
+for _name in rpc_names():
+    if not _implemented(_name):
+        setattr(ElanusMilvusService, _name, unsupported(_name))
