@@ -194,19 +194,36 @@ def scalar_values_from_proto(dtype: DataType, scalars: schema_pb2.ScalarField) -
     return pa.array(values, arrow_type)
 
 
+_SLOT_TYPES: dict[str, DataType] = {
+    "bool_data": DataType.BOOL,
+    "int_data": DataType.INT32,
+    "long_data": DataType.INT64,
+    "float_data": DataType.FLOAT,
+    "double_data": DataType.DOUBLE,
+    "string_data": DataType.VARCHAR,
+}
+
+
 def _array_column(array: schema_pb2.ArrayArray) -> pa.Array:
-    element = DataType(array.element_type)
-    element_type = _ARROW_TYPES.get(element)
+    element = DataType(array.element_type) if array.element_type else None
+    if element is None:
+        # pymilvus leaves element_type unset; the cells' oneof says what they hold.
+        slots = {cell.WhichOneof("data") for cell in array.data} - {None}
+        if len(slots) > 1:
+            raise DataError(f"array field mixes element kinds {sorted(slots)}")  # type: ignore[type-var]
+        element = _SLOT_TYPES.get(slots.pop()) if slots else None  # type: ignore[arg-type]
+    rows = [] if element is None else [getattr(c, _SLOTS[element]).data for c in array.data]
+    if element is None:
+        rows = [[] for _ in array.data]
+    element_type = pa.null() if element is None else _ARROW_TYPES.get(element)
     if element_type is None:
-        raise DataError(f"unsupported array element type {element.name}")
-    slot = _SLOTS[element]
+        raise DataError(f"unsupported array element type {element.name if element else ''}")
     # One ScalarField per row is the protocol's shape; the rows are stitched into a
     # single list array from their lengths.
-    rows = [getattr(cell, slot).data for cell in array.data]
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int32, count=len(rows))
     offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int32)]).astype(np.int32)
     flat: list[Any] = [v for r in rows for v in r]
-    if pa.types.is_string(element_type):
+    if pa.types.is_string(element_type) or pa.types.is_null(element_type):
         values = pa.array(flat, element_type)
     else:
         values = pa.array(np.asarray(flat, dtype=element_type.to_pandas_dtype()), element_type)

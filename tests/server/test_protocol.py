@@ -1,0 +1,220 @@
+"""The protocol layer on its own: an in-process server over a stub engine, driven by
+pymilvus. Checks what does not depend on the engine's behaviour: connection,
+health, "not supported" answers, error codes, and the wire ⇄ column conversions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from pymilvus import DataType as PyDataType
+from pymilvus import MilvusClient, MilvusException
+from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
+
+from elanus.engine.api import CollectionInfo
+from elanus.engine.requests import WriteResult
+from elanus.errors import CollectionNotFound, ParameterError
+from elanus.schema import CollectionSchema, DataType, FieldSchema
+from elanus.server.config import ServerConfig
+from elanus.server.grpc_server import GrpcServer
+from elanus.server.service import supported_rpcs
+
+
+SCHEMA = CollectionSchema(
+    fields=(
+        FieldSchema("id", DataType.INT64, is_primary=True, field_id=100),
+        FieldSchema("title", DataType.VARCHAR, params={"max_length": 64}, field_id=101),
+        FieldSchema("score", DataType.FLOAT, nullable=True, field_id=102),
+        FieldSchema(
+            "tags",
+            DataType.ARRAY,
+            element_type=DataType.INT64,
+            params={"max_capacity": 8},
+            field_id=103,
+        ),
+        FieldSchema("vec", DataType.FLOAT_VECTOR, params={"dim": 4}, field_id=104),
+    ),
+    enable_dynamic_field=True,
+)
+
+
+class StubEngine:
+    """Just enough engine: one collection "books"; records what insert receives."""
+
+    def __init__(self) -> None:
+        self.inserted: list[tuple[dict[str, Any], int]] = []
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def has_collection(self, db: str, name: str) -> bool:
+        return name == "books"
+
+    def describe_collection(self, db: str, name: str) -> CollectionInfo:
+        if name != "books":
+            raise CollectionNotFound(f"collection not found[database={db}][collection={name}]")
+        return CollectionInfo(
+            name="books",
+            collection_id=7,
+            database=db,
+            schema=SCHEMA,
+            num_shards=1,
+            num_partitions=1,
+            consistency_level="Bounded",
+            properties={},
+            aliases=[],
+            created_timestamp=1 << 18,
+            update_timestamp=1 << 18,
+        )
+
+    def insert(
+        self,
+        db: str,
+        collection: str,
+        columns: dict[str, Any],
+        num_rows: int,
+        partition: str | None = None,
+    ) -> WriteResult:
+        self.describe_collection(db, collection)
+        self.inserted.append((columns, num_rows))
+        ids = columns["id"].to_pylist()
+        return WriteResult(ids=ids, count=num_rows, timestamp=123 << 18)
+
+    def create_database(self, name: str, properties: Any = None) -> None:
+        raise ParameterError(f"database already exist: {name}")
+
+
+@pytest.fixture(scope="module")
+def stub(unused_port: Callable[[], int]) -> Iterator[tuple[StubEngine, str]]:
+    engine = StubEngine()
+    server = GrpcServer(engine, ServerConfig(port=unused_port(), max_workers=4))  # type: ignore[arg-type]
+    server.start()
+    yield engine, f"http://127.0.0.1:{server.port}"
+    server.stop(grace=1)
+
+
+def test_connect_and_version(stub: tuple[StubEngine, str]) -> None:
+    client = MilvusClient(uri=stub[1])
+    assert "elanus" in client.get_server_version()
+    client.close()
+
+
+def test_check_health_answers(unused_port: Callable[[], int]) -> None:
+    import grpc
+
+    engine = StubEngine()
+    server = GrpcServer(engine, ServerConfig(port=unused_port(), max_workers=2))  # type: ignore[arg-type]
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        reply = milvus_pb2_grpc.MilvusServiceStub(channel).CheckHealth(
+            milvus_pb2.CheckHealthRequest()
+        )
+    server.stop(grace=1)
+    assert reply.isHealthy and reply.status.code == 0
+
+
+def test_unsupported_rpc_says_so(stub: tuple[StubEngine, str]) -> None:
+    client = MilvusClient(uri=stub[1])
+    with pytest.raises(MilvusException) as info:
+        client.create_user(user_name="alice", password="secret-password")
+    assert "not supported by Elanus: CreateCredential" in info.value.message
+    client.close()
+
+
+def test_every_rpc_is_either_handled_or_refused() -> None:
+    from elanus.server.service import ElanusMilvusService
+
+    names = [m for m in dir(milvus_pb2_grpc.MilvusServiceServicer) if m[0].isupper()]
+    for name in names:
+        assert getattr(ElanusMilvusService, name) is not getattr(
+            milvus_pb2_grpc.MilvusServiceServicer, name
+        ), name
+    assert {"Search", "Insert", "Query", "CreateCollection"} <= set(supported_rpcs())
+
+
+def test_not_found_maps_to_milvus_code(stub: tuple[StubEngine, str]) -> None:
+    client = MilvusClient(uri=stub[1])
+    assert client.has_collection("nope") is False
+    with pytest.raises(MilvusException) as info:
+        client.describe_collection("nope")
+    assert info.value.code == 100
+    with pytest.raises(MilvusException) as info:
+        client.create_database("dup")
+    assert info.value.code == 1100
+    client.close()
+
+
+def test_describe_collection_shape(stub: tuple[StubEngine, str]) -> None:
+    client = MilvusClient(uri=stub[1])
+    desc = client.describe_collection("books")
+    client.close()
+    assert desc["collection_name"] == "books"
+    assert desc["enable_dynamic_field"] is True
+    names = [f["name"] for f in desc["fields"]]
+    assert names == ["id", "title", "score", "tags", "vec"]
+    vec = desc["fields"][4]
+    assert vec["params"] == {"dim": 4} and vec["type"] == PyDataType.FLOAT_VECTOR
+    assert desc["fields"][0]["is_primary"] is True
+
+
+def test_insert_rows_arrive_as_columns(stub: tuple[StubEngine, str]) -> None:
+    engine, uri = stub
+    client = MilvusClient(uri=uri)
+    rows = [
+        {
+            "id": 1,
+            "title": "a",
+            "score": 0.5,
+            "tags": [1, 2],
+            "vec": [0.1, 0.2, 0.3, 0.4],
+            "color": "red",
+        },
+        {"id": 2, "title": "b", "score": None, "tags": [], "vec": [1.0, 2.0, 3.0, 4.0]},
+    ]
+    result = client.insert("books", rows)
+    client.close()
+    assert result["insert_count"] == 2 and list(result["ids"]) == [1, 2]
+    columns, num_rows = engine.inserted[-1]
+    assert num_rows == 2
+    assert columns["id"].type == pa.int64() and columns["id"].to_pylist() == [1, 2]
+    assert columns["title"].to_pylist() == ["a", "b"]
+    assert columns["score"].to_pylist() == [0.5, None]
+    assert columns["tags"].to_pylist() == [[1, 2], []]
+    np.testing.assert_allclose(
+        columns["vec"], np.array([[0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4]], np.float32)
+    )
+    assert columns["vec"].dtype == np.float32
+    import json
+
+    assert [json.loads(t) for t in columns["$meta"].to_pylist()] == [{"color": "red"}, {}]
+
+
+def test_server_stop_waits_for_in_flight_requests(unused_port: Callable[[], int]) -> None:
+    started = threading.Event()
+
+    class Slow(StubEngine):
+        def describe_collection(self, db: str, name: str) -> CollectionInfo:
+            started.set()
+            import time
+
+            time.sleep(0.5)
+            return super().describe_collection(db, name)
+
+    server = GrpcServer(Slow(), ServerConfig(port=unused_port(), max_workers=2))  # type: ignore[arg-type]
+    server.start()
+    client = MilvusClient(uri=f"http://127.0.0.1:{server.port}")
+    out: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: out.setdefault("d", client.describe_collection("books"))
+    )
+    worker.start()
+    started.wait(5)
+    server.stop(grace=5)
+    worker.join(5)
+    client.close()
+    assert out["d"]["collection_name"] == "books"
