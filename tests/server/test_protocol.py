@@ -23,7 +23,6 @@ from elanus.server.config import ServerConfig
 from elanus.server.grpc_server import GrpcServer
 from elanus.server.service import supported_rpcs
 
-
 SCHEMA = CollectionSchema(
     fields=(
         FieldSchema("id", DataType.INT64, is_primary=True, field_id=100),
