@@ -1,1 +1,5 @@
-"""client layer."""
+"""The embedded front door: ``MilvusClient`` over a local data directory."""
+
+from elanus.client.milvus_client import MilvusClient
+
+__all__ = ["MilvusClient"]

@@ -1,0 +1,543 @@
+"""insert / upsert / delete / get / query / search: pymilvus's data methods over the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from elanus.client.convert import to_ranker
+from elanus.client.results import SearchResult, query_rows, search_hits
+from elanus.engine.api import EngineAPI
+from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequest
+from elanus.errors import ParameterError
+from elanus.schema import CollectionSchema, FieldSchema, FunctionType
+from elanus.schema.columns import normalize_column, normalize_columns, rows_to_columns
+
+__all__ = ["DataMethods"]
+
+UNLIMITED = -1
+
+
+def _as_columns(schema: CollectionSchema, data: Any) -> tuple[dict[str, Any], int]:
+    """Rows, a dict of columns, a pyarrow Table or a pandas DataFrame as raw columns."""
+    module = type(data).__module__
+    if module.startswith("pyarrow") and hasattr(data, "column_names"):
+        return {name: data.column(name) for name in data.column_names}, data.num_rows
+    if module.startswith("pandas") and hasattr(data, "columns"):
+        return {str(name): data[name] for name in data.columns}, len(data)
+    if isinstance(data, Mapping):
+        values = list(data.values())
+        if values and all(_is_column(v) for v in values):
+            lengths = {len(v) for v in values}
+            if len(lengths) != 1:
+                raise ParameterError(
+                    f"The data fields length is inconsistent. lengths: {sorted(lengths)}"
+                )
+            return dict(data), lengths.pop()
+        data = [data]
+    if not isinstance(data, list):
+        raise TypeError(
+            "wrong type of argument 'data',expected 'Dict' or list of 'Dict', "
+            f"got '{type(data).__name__}'"
+        )
+    return rows_to_columns(schema, data)
+
+
+def _is_column(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim >= 1
+    module = type(value).__module__
+    if module.startswith(("pyarrow", "pandas")):
+        return True
+    # A list is a column when it is not itself one row's vector (list of numbers).
+    return isinstance(value, list) and not (value and isinstance(value[0], (int, float)))
+
+
+def _pk_filter(pk: FieldSchema, ids: list[Any]) -> list[Any]:
+    return list(ids)
+
+
+class DataMethods:
+    _engine: EngineAPI
+    _db: str
+
+    def _schema(self, collection_name: str) -> CollectionSchema:
+        return self._engine.describe_collection(self._db, collection_name).schema
+
+    # --- writes ------------------------------------------------------------------
+
+    def insert(
+        self,
+        collection_name: str,
+        data: Any,
+        timeout: float | None = None,
+        partition_name: str | None = "",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        schema = self._schema(collection_name)
+        raw, num_rows = _as_columns(schema, data)
+        if num_rows == 0:
+            return {"insert_count": 0, "ids": []}
+        columns = normalize_columns(schema, raw, num_rows)
+        result = self._engine.insert(
+            self._db, collection_name, columns, num_rows, partition_name or None
+        )
+        return {"insert_count": result.count, "ids": list(result.ids)}
+
+    def upsert(
+        self,
+        collection_name: str,
+        data: Any,
+        timeout: float | None = None,
+        partition_name: str | None = "",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        schema = self._schema(collection_name)
+        raw, num_rows = _as_columns(schema, data)
+        if num_rows == 0:
+            return {"upsert_count": 0, "ids": []}
+        partial = bool(kwargs.get("partial_update", False))
+        columns = normalize_columns(schema, raw, num_rows, for_upsert=True, partial=partial)
+        result = self._engine.upsert(
+            self._db,
+            collection_name,
+            columns,
+            num_rows,
+            partition_name or None,
+            partial_update=partial,
+        )
+        return {"upsert_count": result.count, "ids": list(result.ids)}
+
+    def delete(
+        self,
+        collection_name: str,
+        ids: list[Any] | str | int | None = None,
+        timeout: float | None = None,
+        filter: str | None = None,
+        partition_name: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, int]:
+        if isinstance(ids, (int, str)):
+            ids = [ids]
+        if ids is not None and filter:
+            raise ParameterError(
+                "Ambiguous filter parameter, only one deletion condition can be specified."
+            )
+        if ids is None and not filter:
+            raise ParameterError("missing required argument: 'ids' or 'filter'")
+        result = self._engine.delete(
+            self._db,
+            collection_name,
+            ids=list(ids) if ids is not None else None,
+            filter=filter or "",
+            filter_params=kwargs.get("filter_params"),
+            partition=partition_name or None,
+        )
+        return {"delete_count": result.count}
+
+    # --- reads -------------------------------------------------------------------
+
+    def get(
+        self,
+        collection_name: str,
+        ids: list[Any] | str | int,
+        output_fields: list[str] | None = None,
+        timeout: float | None = None,
+        partition_names: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        if not isinstance(ids, list):
+            ids = [ids]
+        if not ids:
+            return []
+        return self._query(collection_name, "", ids, output_fields, partition_names, kwargs)
+
+    def query(
+        self,
+        collection_name: str,
+        filter: str = "",
+        output_fields: list[str] | None = None,
+        timeout: float | None = None,
+        ids: list[Any] | str | int | None = None,
+        partition_names: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        if filter and not isinstance(filter, str):
+            raise ParameterError(f"The type of expr must be string ,but {type(filter)!r} is given.")
+        if filter and ids is not None:
+            raise ParameterError(
+                "Ambiguous parameter, either ids or filter should be specified, cannot support both."
+            )
+        if isinstance(ids, (int, str)):
+            ids = [ids]
+        if not filter and not ids and kwargs.get("limit") is None and not _is_count(output_fields):
+            raise ParameterError("empty expression should be used with limit")
+        return self._query(
+            collection_name, filter, ids or None, output_fields, partition_names, kwargs
+        )
+
+    def _query(
+        self,
+        collection_name: str,
+        filter: str,
+        ids: list[Any] | None,
+        output_fields: list[str] | None,
+        partition_names: list[str] | None,
+        kwargs: dict[str, Any],
+        order_by_pk: bool = False,
+    ) -> list[dict[str, Any]]:
+        schema = self._schema(collection_name)
+        limit = kwargs.get("limit")
+        request = QueryRequest(
+            filter=filter,
+            ids=ids,
+            output_fields=list(output_fields) if output_fields else ["*"],
+            partition_names=partition_names,
+            limit=None if limit is None or limit == UNLIMITED else int(limit),
+            offset=int(kwargs.get("offset", 0) or 0),
+            filter_params=kwargs.get("filter_params"),
+            consistency_level=kwargs.get("consistency_level"),
+            guarantee_timestamp=int(kwargs.get("guarantee_timestamp", 0) or 0),
+            order_by_pk=order_by_pk,
+        )
+        result = self._engine.query(self._db, collection_name, request)
+        return query_rows(schema, result)
+
+    def _vector_field(self, schema: CollectionSchema, anns_field: str | None) -> FieldSchema:
+        if anns_field:
+            field = schema.field(anns_field)
+            if not field.dtype.is_vector:
+                raise ParameterError(
+                    f"failed to create query plan: field ({anns_field}) to search is not of vector data type"
+                )
+            return field
+        vectors = schema.vector_fields
+        if len(vectors) != 1:
+            raise ParameterError(
+                "multiple anns_fields exist, please specify a anns_field in search_params"
+            )
+        return vectors[0]
+
+    def _queries(self, schema: CollectionSchema, field: FieldSchema, data: Any) -> Any:
+        text_input = any(
+            field.name in fn.output_field_names
+            and fn.function_type in (FunctionType.BM25, FunctionType.TEXTEMBEDDING)
+            for fn in schema.functions
+        )
+        if isinstance(data, str) or (
+            isinstance(data, np.ndarray) and data.ndim == 1 and field.dtype.is_dense_vector
+        ) or (
+            isinstance(data, list)
+            and data
+            and isinstance(data[0], (int, float, np.number))
+            and field.dtype.is_dense_vector
+        ) or isinstance(data, (bytes, dict)):
+            data = [data]
+        if text_input and isinstance(data, list) and data and all(isinstance(d, str) for d in data):
+            return list(data)
+        try:
+            count = len(data)
+        except TypeError:
+            raise ParameterError(
+                f"search data must be a list of vectors, got {type(data).__name__}"
+            ) from None
+        if count == 0:
+            raise ParameterError("search data is empty")
+        plain = FieldSchema(field.name, field.dtype, params=dict(field.params))
+        return normalize_column(plain, data, count if not hasattr(data, "shape") else data.shape[0])
+
+    def _search_request(
+        self,
+        schema: CollectionSchema,
+        data: Any,
+        anns_field: str | None,
+        search_params: dict[str, Any] | None,
+        limit: int,
+        filter: str,
+        output_fields: list[str] | None,
+        partition_names: list[str] | None,
+        kwargs: Mapping[str, Any],
+    ) -> SearchRequest:
+        field = self._vector_field(schema, anns_field)
+        params = dict(search_params or {})
+        offset = int(kwargs.get("offset", params.pop("offset", 0)) or 0)
+        round_decimal = int(kwargs.get("round_decimal", -1))
+        return SearchRequest(
+            queries=self._queries(schema, field, data),
+            anns_field=field.name,
+            limit=int(limit),
+            offset=offset,
+            filter=filter or "",
+            filter_params=kwargs.get("filter_params") or kwargs.get("expr_params"),
+            output_fields=list(output_fields) if output_fields else None,
+            partition_names=partition_names,
+            search_params=params,
+            round_decimal=round_decimal,
+            group_by_field=kwargs.get("group_by_field") or params.get("group_by_field"),
+            group_size=int(kwargs.get("group_size", 1) or 1),
+            strict_group_size=bool(kwargs.get("strict_group_size", False)),
+            consistency_level=kwargs.get("consistency_level"),
+            guarantee_timestamp=int(kwargs.get("guarantee_timestamp", 0) or 0),
+        )
+
+    def search(
+        self,
+        collection_name: str,
+        data: Any = None,
+        filter: str = "",
+        limit: int = 10,
+        output_fields: list[str] | None = None,
+        search_params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        partition_names: list[str] | None = None,
+        anns_field: str | None = None,
+        ranker: Any = None,
+        **kwargs: Any,
+    ) -> SearchResult:
+        if ranker is not None:
+            raise ParameterError(
+                "search with a rerank function is not supported by the embedded client"
+            )
+        schema = self._schema(collection_name)
+        request = self._search_request(
+            schema,
+            data,
+            anns_field,
+            search_params,
+            limit,
+            filter,
+            output_fields,
+            partition_names,
+            kwargs,
+        )
+        results = self._engine.search(self._db, collection_name, request)
+        return search_hits(schema, results, request.round_decimal)
+
+    def hybrid_search(
+        self,
+        collection_name: str,
+        reqs: list[Any],
+        ranker: Any,
+        limit: int = 10,
+        output_fields: list[str] | None = None,
+        timeout: float | None = None,
+        partition_names: list[str] | None = None,
+        **kwargs: Any,
+    ) -> SearchResult:
+        schema = self._schema(collection_name)
+        legs = [
+            self._search_request(
+                schema,
+                req.data,
+                req.anns_field,
+                req.param,
+                req.limit,
+                req.expr or "",
+                None,
+                partition_names,
+                {"filter_params": getattr(req, "expr_params", None)},
+            )
+            for req in reqs
+        ]
+        round_decimal = int(kwargs.get("round_decimal", -1))
+        request = HybridSearchRequest(
+            requests=legs,
+            ranker=to_ranker(ranker),
+            limit=int(limit),
+            offset=int(kwargs.get("offset", 0) or 0),
+            output_fields=list(output_fields) if output_fields else None,
+            partition_names=partition_names,
+            round_decimal=round_decimal,
+            group_by_field=kwargs.get("group_by_field"),
+            group_size=int(kwargs.get("group_size", 1) or 1),
+            strict_group_size=bool(kwargs.get("strict_group_size", False)),
+            consistency_level=kwargs.get("consistency_level"),
+            guarantee_timestamp=int(kwargs.get("guarantee_timestamp", 0) or 0),
+        )
+        results = self._engine.hybrid_search(self._db, collection_name, request)
+        return search_hits(schema, results, round_decimal)
+
+    # --- iterators -----------------------------------------------------------------
+
+    def query_iterator(
+        self,
+        collection_name: str,
+        batch_size: int = 1000,
+        limit: int = UNLIMITED,
+        filter: str = "",
+        output_fields: list[str] | None = None,
+        partition_names: list[str] | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> QueryIterator:
+        if batch_size <= 0:
+            raise ParameterError("batch size cannot be less than zero")
+        return QueryIterator(
+            self, collection_name, batch_size, limit, filter, output_fields, partition_names, kwargs
+        )
+
+    def search_iterator(
+        self,
+        collection_name: str,
+        data: Any,
+        batch_size: int = 1000,
+        filter: str | None = None,
+        limit: int = UNLIMITED,
+        output_fields: list[str] | None = None,
+        search_params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        partition_names: list[str] | None = None,
+        anns_field: str | None = None,
+        round_decimal: int = -1,
+        **kwargs: Any,
+    ) -> SearchIterator:
+        if batch_size <= 0:
+            raise ParameterError("batch size cannot be less than zero")
+        schema = self._schema(collection_name)
+        field = self._vector_field(schema, anns_field)
+        queries = self._queries(schema, field, data)
+        if getattr(queries, "shape", (len(queries),))[0] != 1:
+            raise ParameterError("search iterator only supports one query vector")
+        return SearchIterator(
+            self,
+            collection_name,
+            data,
+            batch_size,
+            limit,
+            filter or "",
+            output_fields,
+            search_params,
+            partition_names,
+            field.name,
+            round_decimal,
+        )
+
+
+def _is_count(output_fields: list[str] | None) -> bool:
+    return bool(output_fields) and any(
+        str(f).strip().lower() == "count(*)" for f in output_fields or []
+    )
+
+
+class QueryIterator:
+    """Pages through a query in primary-key order, ``batch_size`` rows at a time."""
+
+    def __init__(
+        self,
+        client: DataMethods,
+        collection_name: str,
+        batch_size: int,
+        limit: int,
+        filter: str,
+        output_fields: list[str] | None,
+        partition_names: list[str] | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        self._client = client
+        self._name = collection_name
+        self._batch = batch_size
+        self._left = None if limit is None or limit < 0 else int(limit)
+        self._filter = filter
+        self._output = output_fields
+        self._partitions = partition_names
+        self._kwargs = dict(kwargs)
+        self._offset = int(self._kwargs.pop("offset", 0) or 0)
+        self._ts = client._engine.current_timestamp()
+
+    def next(self) -> list[dict[str, Any]]:
+        size = self._batch if self._left is None else min(self._batch, self._left)
+        if size <= 0:
+            return []
+        kwargs = {
+            **self._kwargs,
+            "limit": size,
+            "offset": self._offset,
+            "guarantee_timestamp": self._ts,
+        }
+        rows = self._client._query(
+            self._name, self._filter, None, self._output, self._partitions, kwargs, order_by_pk=True
+        )
+        self._offset += len(rows)
+        if self._left is not None:
+            self._left -= len(rows)
+        return rows
+
+    def close(self) -> None:
+        self._left = 0
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        while True:
+            page = self.next()
+            if not page:
+                return
+            yield page
+
+
+class SearchIterator:
+    """Pages through one vector's nearest neighbours, ``batch_size`` hits at a time."""
+
+    def __init__(
+        self,
+        client: DataMethods,
+        collection_name: str,
+        data: Any,
+        batch_size: int,
+        limit: int,
+        filter: str,
+        output_fields: list[str] | None,
+        search_params: dict[str, Any] | None,
+        partition_names: list[str] | None,
+        anns_field: str,
+        round_decimal: int,
+    ) -> None:
+        self._client = client
+        self._args = (
+            collection_name,
+            data,
+            filter,
+            output_fields,
+            search_params,
+            partition_names,
+            anns_field,
+        )
+        self._batch = batch_size
+        self._left = None if limit is None or limit < 0 else int(limit)
+        self._offset = 0
+        self._round = round_decimal
+        self._ts = client._engine.current_timestamp()
+
+    def next(self) -> Any:
+        size = self._batch if self._left is None else min(self._batch, self._left)
+        if size <= 0:
+            return []
+        name, data, filter, output, params, partitions, field = self._args
+        result = self._client.search(  # type: ignore[attr-defined]
+            name,
+            data,
+            filter=filter,
+            limit=size,
+            output_fields=output,
+            search_params=params,
+            partition_names=partitions,
+            anns_field=field,
+            offset=self._offset,
+            round_decimal=self._round,
+            guarantee_timestamp=self._ts,
+        )
+        page = result[0]
+        self._offset += len(page)
+        if self._left is not None:
+            self._left -= len(page)
+        return page
+
+    def close(self) -> None:
+        self._left = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            page = self.next()
+            if not page:
+                return
+            yield page

@@ -1,0 +1,68 @@
+"""The embedded ``MilvusClient``: pymilvus's client, over a local data directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elanus.client import engines
+from elanus.client.admin import AdminMethods
+from elanus.client.data import DataMethods
+from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
+from elanus.errors import ElanusError, NotSupportedError
+
+__all__ = ["MilvusClient"]
+
+
+class MilvusClient(AdminMethods, DataMethods):
+    """Same methods, arguments, defaults and result shapes as ``pymilvus.MilvusClient``.
+
+    ``uri`` is a local path (``"./milvus.db"``): the data directory, created when
+    missing. Clients on one path in one process share one engine; the engine is
+    closed when the last of them closes. Errors are ``elanus.errors`` classes,
+    each with Milvus's ``code`` and ``message``.
+    """
+
+    def __init__(
+        self,
+        uri: str = "./milvus.db",
+        user: str = "",
+        password: str = "",
+        db_name: str = "",
+        token: str = "",
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._path = engines.data_dir_of(uri)
+        self._closed = False
+        self._engine: EngineAPI = engines.acquire(self._path, kwargs.pop("engine_options", None))
+        self._db = DEFAULT_DATABASE
+        try:
+            if db_name:
+                self.use_database(db_name)
+        except ElanusError:
+            self.close()
+            raise
+
+    @property
+    def data_dir(self) -> str:
+        return self._path
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        engines.release(self._path)
+
+    def __enter__(self) -> MilvusClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run_analyzer(
+        self, texts: str | list[str], analyzer_params: Any = None, **kwargs: Any
+    ) -> Any:
+        runner = getattr(self._engine, "run_analyzer", None)
+        if runner is None:
+            raise NotSupportedError("run_analyzer is not supported yet")
+        return runner(texts, analyzer_params, **kwargs)
