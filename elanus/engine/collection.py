@@ -256,11 +256,11 @@ class CollectionData:
             self._gmasks[g.segment_id] = gm
 
     # --- sealing --------------------------------------------------------------------
-    def flush(self) -> int:
+    def flush(self, force: bool = False) -> int:
         """Seal every non-empty growing segment, persist deletes, checkpoint the WAL."""
         with self.write_lock:
             to_seal = [g for g in self.growing.values() if g.num_rows]
-            if not to_seal and not self.unsealed_deletes:
+            if not to_seal and not self.unsealed_deletes and not force:
                 return self.last_write_ts
             new_sealed: list[SealedSegment] = []
             for g in to_seal:
@@ -300,6 +300,24 @@ class CollectionData:
             for sid in gone:
                 self._masks.pop(sid, None)
             self.recompute_masks()
+            self._publish(self.last_write_ts)
+
+    def drop_partition(self, partition: str) -> None:
+        """Forget a partition's rows: its growing rows leave the WAL through a
+        checkpoint, its sealed segments leave the manifest."""
+        with self.write_lock:
+            g = self.growing.pop(partition, None)
+            if g is not None:
+                self._gmasks.pop(g.segment_id, None)
+            self.flush(force=True)
+            removed = [s for s in self.sealed if s.partition_name == partition]
+            if removed:
+                kept = [s for s in self.sealed if s.partition_name != partition]
+                if self.store is not None:
+                    self.store.replace_segments(removed, [], kept)
+                self.sealed = kept
+                for s in removed:
+                    self._masks.pop(s.segment_id, None)
             self._publish(self.last_write_ts)
 
     def set_schema(self, schema: CollectionSchema) -> None:

@@ -1,0 +1,91 @@
+"""Compaction: plan (plain data) apart from execution.
+
+A plan names, per partition, the sealed segments to rewrite: every segment with
+hidden rows, plus small segments to merge. Execution copies the visible rows of
+a snapshot into new segments; ``CollectionData.replace_sealed`` swaps them in
+and re-derives masks for anything written meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from elanus.engine.collection import CollectionData
+from elanus.engine.segment import SealedSegment
+from elanus.engine.snapshot import SegmentView, Snapshot
+
+__all__ = ["CompactionPlan", "plan_compaction", "run_compaction"]
+
+
+@dataclass(frozen=True)
+class CompactionPlan:
+    groups: tuple[tuple[str, tuple[int, ...]], ...]  # (partition, segment ids to merge)
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+
+def plan_compaction(snapshot: Snapshot, min_rows: int) -> CompactionPlan:
+    by_partition: dict[str, list[int]] = {}
+    for v in snapshot.segments:
+        if not v.sealed:
+            continue
+        dirty = v.live_count < v.num_rows
+        small = v.num_rows < min_rows
+        if dirty or small:
+            by_partition.setdefault(v.partition_name, []).append(v.segment_id)
+    groups = []
+    for partition, ids in by_partition.items():
+        views = [v for v in snapshot.segments if v.segment_id in ids]
+        if len(ids) == 1 and views[0].live_count == views[0].num_rows:
+            continue  # a lone small segment with nothing hidden: nothing to gain
+        groups.append((partition, tuple(ids)))
+    return CompactionPlan(tuple(groups))
+
+
+def _take(col: Any, rows: np.ndarray) -> Any:
+    if isinstance(col, np.ndarray):
+        return np.asarray(col[rows])
+    if sp.issparse(col):
+        return sp.csr_array(sp.csr_array(col)[rows])
+    return col.take(pa.array(rows))
+
+
+def _concat(parts: list[Any]) -> Any:
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    if sp.issparse(parts[0]):
+        return sp.csr_array(sp.vstack(parts, format="csr"))
+    return pa.concat_arrays(parts)
+
+
+def _merge(views: list[SegmentView], segment_id: int, partition: str, data: CollectionData) -> SealedSegment:
+    names: list[str] = []
+    for v in views:
+        for name in v.data.columns():  # type: ignore[attr-defined]
+            if name not in names:
+                names.append(name)
+    rows = [np.flatnonzero(~v.deleted[: v.num_rows]) for v in views]
+    columns = {name: _concat([_take(v.data.column(name), r) for v, r in zip(views, rows)]) for name in names}
+    keys = [v.data.primary_keys() for v in views]
+    pks = _concat([_take(k, r) for k, r in zip(keys, rows)])
+    ts = np.concatenate([v.data.row_timestamps()[r] for v, r in zip(views, rows)])
+    return SealedSegment(segment_id, partition, data.schema, columns, pks, ts)
+
+
+def run_compaction(data: CollectionData, min_rows: int) -> None:
+    snapshot = data.snapshot
+    plan = plan_compaction(snapshot, min_rows)
+    by_id = {v.segment_id: v for v in snapshot.segments}
+    for partition, ids in plan.groups:
+        views = [by_id[i] for i in ids]
+        removed = [v.data for v in views]
+        merged = _merge(views, data.oracle.now(), partition, data)
+        added = [merged] if merged.num_rows else []
+        data.replace_sealed(removed, added)  # type: ignore[arg-type]

@@ -1,0 +1,310 @@
+"""Writes and reads: insert, upsert, delete, query, search, flush, compaction."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import scipy.sparse as sp
+
+from elanus.engine.api import DEFAULT_PARTITION, SegmentInfo
+from elanus.engine.collection import CollectionData, DeleteBatch, InsertBatch
+from elanus.engine.compaction import run_compaction
+from elanus.engine.keys import as_key_array
+from elanus.engine.metadata import CollectionMeta
+from elanus.engine.requests import (
+    HybridSearchRequest,
+    QueryRequest,
+    QueryResult,
+    SearchRequest,
+    SearchResults,
+    WriteResult,
+)
+from elanus.engine.segment import null_column
+from elanus.engine.snapshot import Snapshot
+from elanus.engine.state import EngineState
+from elanus.engine.timestamps import read_timestamp
+from elanus.errors import CollectionNotLoaded, DataError, ParameterError, PartitionNotFound
+from elanus.schema import CollectionSchema, DataType
+from elanus.schema.columns import normalize_columns
+
+__all__ = ["DataOperations"]
+
+_compaction_ids = itertools.count(1)
+
+
+def _take(col: Any, rows: np.ndarray) -> Any:
+    if isinstance(col, np.ndarray):
+        return np.asarray(col[rows])
+    if sp.issparse(col):
+        return sp.csr_array(sp.csr_array(col)[rows])
+    return col.take(pa.array(rows))
+
+
+def _concat(parts: list[Any]) -> Any:
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    if sp.issparse(parts[0]):
+        return sp.csr_array(sp.vstack(parts, format="csr"))
+    return pa.concat_arrays(parts)
+
+
+class DataOperations(EngineState):
+    compactions: dict[int, str]
+
+    # --- helpers ----------------------------------------------------------------------
+    def _target_partition(self, meta: CollectionMeta, schema: CollectionSchema, partition: str | None) -> str | None:
+        if partition:
+            if schema.partition_key_field is not None:
+                raise ParameterError(
+                    "not support manually specifying the partition names if partition key mode is used"
+                )
+            if meta.partition(partition) is None:
+                raise PartitionNotFound(f"partition not found[partition={partition}]")
+            return partition
+        return None if schema.partition_key_field is not None else DEFAULT_PARTITION
+
+    def _route(
+        self, meta: CollectionMeta, schema: CollectionSchema, columns: dict[str, Any], n: int, partition: str | None
+    ) -> list[tuple[str, np.ndarray | None]]:
+        if partition is not None:
+            return [(partition, None)]
+        key_field = schema.partition_key_field
+        assert key_field is not None
+        values = columns[key_field.name]
+        raw = values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else np.asarray(values)
+        hashed = pd.util.hash_array(np.asarray(raw, dtype=object) if raw.dtype.kind not in "iu" else raw)
+        bucket = (hashed % np.uint64(meta.num_partitions)).astype(np.int64)
+        out: list[tuple[str, np.ndarray | None]] = []
+        for b in np.unique(bucket):
+            out.append((meta.partitions[int(b)].name, np.flatnonzero(bucket == b)))
+        return out
+
+    def _batches(
+        self, ts: int, groups: list[tuple[str, np.ndarray | None]], columns: dict[str, Any], pks: Any, n: int
+    ) -> list[InsertBatch | DeleteBatch]:
+        out: list[InsertBatch | DeleteBatch] = []
+        for partition, rows in groups:
+            if rows is None:
+                out.append(InsertBatch(ts, partition, columns, pks, n))
+            else:
+                sub = {k: _take(v, rows) for k, v in columns.items()}
+                out.append(InsertBatch(ts, partition, sub, _take(pks, rows), len(rows)))
+        return out
+
+    def _auto_ids(self, schema: CollectionSchema, n: int) -> Any:
+        first = self.oracle.allocate(max(n, 1))
+        ids = np.arange(first, first + n, dtype=np.int64)
+        if schema.primary_field.dtype == DataType.VARCHAR:
+            return pa.array(ids.astype(str))
+        return ids
+
+    def _primary(self, schema: CollectionSchema, columns: dict[str, Any]) -> Any:
+        col = columns[schema.primary_field.name]
+        if schema.primary_field.dtype == DataType.INT64:
+            return as_key_array(col)
+        return col
+
+    def _write(
+        self, db: str, collection: str, columns: Mapping[str, Any], num_rows: int, partition: str | None, upsert: bool, partial: bool
+    ) -> WriteResult:
+        meta, data = self._data(db, collection)
+        schema = data.schema
+        target = self._target_partition(meta, schema, partition)
+        cols = normalize_columns(schema, columns, num_rows, for_upsert=upsert, partial=partial)
+        pk = schema.primary_field
+        if pk.name not in cols:
+            cols[pk.name] = self._auto_ids(schema, num_rows)
+        if schema.primary_field.dtype == DataType.VARCHAR and pa.compute.any(pa.compute.is_null(cols[pk.name])).as_py():
+            raise DataError(f"primary key field {pk.name} does not accept null values")
+        pks = self._primary(schema, cols)
+
+        def make(ts: int) -> list[InsertBatch | DeleteBatch]:
+            full = self._fill_partial(data, schema, cols, pks, num_rows) if partial else cols
+            routing = target
+            if routing is None and schema.partition_key_field is not None and schema.partition_key_field.name not in full:
+                raise DataError(f"partition key field {schema.partition_key_field.name} is missing")
+            groups = self._route(meta, schema, full, num_rows, routing)
+            return self._batches(ts, groups, full, pks, num_rows)
+
+        ts = data.write(make)
+        ids = pks.tolist() if isinstance(pks, np.ndarray) else pks.to_pylist()
+        return WriteResult(ids, num_rows, ts)
+
+    def _fill_partial(
+        self, data: CollectionData, schema: CollectionSchema, cols: dict[str, Any], pks: Any, n: int
+    ) -> dict[str, Any]:
+        """Missing fields of a partial upsert take the stored row's values."""
+        missing = [f for f in schema.fields if f.name not in cols and f.name not in schema.function_output_names]
+        if schema.enable_dynamic_field and "$meta" not in cols:
+            missing_meta = True
+        else:
+            missing_meta = False
+        if not missing and not missing_meta:
+            return cols
+        keys = as_key_array(pks)
+        found_q: list[np.ndarray] = []
+        found: list[tuple[Any, np.ndarray]] = []
+        for view in data.snapshot.segments:
+            q, rows = view.data.sorted_keys().match(keys)  # type: ignore[attr-defined]
+            keep = (rows < view.num_rows)
+            keep[keep] &= ~view.deleted[rows[keep]]
+            if keep.any():
+                found_q.append(q[keep])
+                found.append((view.data, rows[keep]))
+        q_all = np.concatenate(found_q) if found_q else np.zeros(0, np.int64)
+        have = np.zeros(n, dtype=bool)
+        have[q_all] = True
+        out = dict(cols)
+        names = [f.name for f in missing] + (["$meta"] if missing_meta else [])
+        for name in names:
+            f = schema.get(name)
+            absent = np.flatnonzero(~have)
+            if len(absent) and f is not None and not (f.nullable or f.has_default):
+                raise DataError(
+                    f"Insert missed an field `{name}` to collection without set nullable==true or set default_value"
+                )
+            parts = [_take(seg.column(name), rows) for seg, rows in found]
+            if len(absent):
+                parts.append(null_column(f, len(absent)))
+            if not parts:
+                out[name] = null_column(f, n)
+                continue
+            values = _concat(parts)
+            if isinstance(values, pa.Array) and f is not None and not f.dtype.is_vector:
+                from elanus.engine.segment import arrow_type_for
+
+                values = values.cast(arrow_type_for(f))
+            order = np.argsort(np.concatenate([q_all, absent]), kind="stable")
+            out[name] = _take(values, order)
+        return out
+
+    # --- writes -----------------------------------------------------------------------
+    def insert(
+        self, db: str, collection: str, columns: Mapping[str, Any], num_rows: int, partition: str | None = None
+    ) -> WriteResult:
+        return self._write(db, collection, columns, num_rows, partition, upsert=False, partial=False)
+
+    def upsert(
+        self,
+        db: str,
+        collection: str,
+        columns: Mapping[str, Any],
+        num_rows: int,
+        partition: str | None = None,
+        partial_update: bool = False,
+    ) -> WriteResult:
+        return self._write(db, collection, columns, num_rows, partition, upsert=True, partial=partial_update)
+
+    def delete(
+        self,
+        db: str,
+        collection: str,
+        *,
+        ids: list[Any] | None = None,
+        filter: str = "",
+        filter_params: Mapping[str, Any] | None = None,
+        partition: str | None = None,
+    ) -> WriteResult:
+        meta, data = self._data(db, collection)
+        if partition and meta.partition(partition) is None:
+            raise PartitionNotFound(f"partition not found[partition={partition}]")
+        if ids is None and not filter:
+            raise ParameterError("either ids or filter must be given to delete")
+        if ids is not None:
+            keys = as_key_array(list(ids))
+            if data.schema.primary_field.dtype == DataType.INT64 and keys.dtype.kind != "i" and len(keys):
+                raise DataError(f"primary key field {data.schema.primary_field.name} expects int64 ids")
+        else:
+            from elanus.engine.search import matching_primary_keys
+
+            snap = data.read(self.oracle.now()).in_partitions([partition] if partition else None)
+            keys = as_key_array(matching_primary_keys(snap, filter, dict(filter_params or {})))
+        ts = data.write(lambda t: [DeleteBatch(t, partition or None, keys)] if len(keys) else [])
+        return WriteResult(keys.tolist(), len(keys), ts)
+
+    def flush(self, db: str, collection: str) -> int:
+        _, data = self._data(db, collection)
+        ts = data.flush()
+        self._after_seal(data)
+        return ts
+
+    def _after_seal(self, data: CollectionData) -> None:
+        hook = getattr(self, "_schedule_index_builds", None)
+        if hook is not None:
+            hook(data)
+
+    def compact(self, db: str, collection: str) -> int:
+        _, data = self._data(db, collection)
+        cid = next(_compaction_ids)
+        self.compactions[cid] = "Executing"
+
+        def job() -> None:
+            try:
+                run_compaction(data, self.options.compact_min_rows)
+                self._after_seal(data)
+            finally:
+                self.compactions[cid] = "Completed"
+
+        if self.options.background:
+            self.worker.submit(job)
+        else:
+            job()
+        return cid
+
+    def get_compaction_state(self, compaction_id: int) -> str:
+        return self.compactions.get(compaction_id, "Completed")
+
+    def list_segments(self, db: str, collection: str) -> list[SegmentInfo]:
+        meta, data = self._data(db, collection)
+        ids = {p.name: p.partition_id for p in meta.partitions}
+        return [
+            SegmentInfo(
+                v.segment_id, meta.collection_id, ids.get(v.partition_name, 0), v.live_count,
+                "Flushed" if v.sealed else "Growing",
+            )
+            for v in data.snapshot.segments
+        ]
+
+    def current_timestamp(self) -> int:
+        return self.oracle.now()
+
+    # --- reads ------------------------------------------------------------------------
+    def _snapshot_for(
+        self, db: str, collection: str, level: str | None, guarantee: int, partitions: list[str] | None
+    ) -> Snapshot:
+        meta, data = self._data(db, collection)
+        if not meta.loaded:
+            raise CollectionNotLoaded(f"collection not loaded[collection={meta.collection_id}]")
+        for name in partitions or []:
+            if meta.partition(name) is None:
+                raise PartitionNotFound(f"partition not found[partition={name}]")
+        ts = read_timestamp(
+            level or meta.consistency_level,
+            oracle=self.oracle,
+            guarantee_timestamp=guarantee,
+            session_timestamp=data.last_write_ts,
+        )
+        return data.read(ts)
+
+    def query(self, db: str, collection: str, request: QueryRequest) -> QueryResult:
+        from elanus.engine.query import execute_query
+
+        snap = self._snapshot_for(db, collection, request.consistency_level, request.guarantee_timestamp, request.partition_names)
+        return execute_query(snap, request)
+
+    def search(self, db: str, collection: str, request: SearchRequest) -> SearchResults:
+        from elanus.engine.search import execute_search
+
+        snap = self._snapshot_for(db, collection, request.consistency_level, request.guarantee_timestamp, request.partition_names)
+        return execute_search(snap, request)
+
+    def hybrid_search(self, db: str, collection: str, request: HybridSearchRequest) -> SearchResults:
+        from elanus.engine.hybrid import execute_hybrid_search
+
+        snap = self._snapshot_for(db, collection, request.consistency_level, request.guarantee_timestamp, request.partition_names)
+        return execute_hybrid_search(snap, request)

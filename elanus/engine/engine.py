@@ -1,0 +1,88 @@
+"""``Engine``: the one implementation of ``EngineAPI`` (see ``elanus.engine.api``).
+
+Opening a data directory takes its lock, reads the catalogue, and for every
+collection loads the manifest's sealed segments, the delete records and replays
+the WAL after the manifest's checkpoint: exactly the acknowledged writes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import filelock
+
+from elanus.engine.api import DEFAULT_DATABASE
+from elanus.engine.catalog_ops import CatalogOperations
+from elanus.engine.data_ops import DataOperations
+from elanus.engine.index_ops import IndexOperations
+from elanus.engine.metadata import Catalog, DatabaseMeta
+from elanus.engine.state import EngineOptions
+from elanus.engine.timestamps import TimestampOracle
+from elanus.errors import DataDirLockedError
+
+__all__ = ["Engine", "EngineOptions"]
+
+
+class Engine(CatalogOperations, DataOperations, IndexOperations):
+    def __init__(self, data_dir: str, options: EngineOptions) -> None:
+        self.data_dir = os.path.abspath(data_dir)
+        self.options = options
+        os.makedirs(self.data_dir, exist_ok=True)
+        self._file_lock = filelock.FileLock(os.path.join(self.data_dir, "LOCK"))
+        owner_path = os.path.join(self.data_dir, "LOCK.owner")
+        try:
+            self._file_lock.acquire(timeout=0)
+        except filelock.Timeout:
+            holder = "unknown"
+            if os.path.exists(owner_path):
+                with open(owner_path, encoding="utf-8") as fh:
+                    holder = fh.read().strip() or holder
+            raise DataDirLockedError(
+                f"data directory {self.data_dir} is in use by another process ({holder})"
+            ) from None
+        with open(owner_path, "w", encoding="utf-8") as fh:
+            fh.write(f"pid {os.getpid()}")
+        self._closed = False
+        self.lock = threading.RLock()
+        self.oracle = TimestampOracle()
+        self.collections = {}
+        self.stores = {}
+        self.compactions: dict[int, str] = {}
+        self._building: set[tuple[int, str]] = set()
+        self._build_lock = threading.Lock()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elanus-background")
+        self.catalog = Catalog(os.path.join(self.data_dir, "catalog.json"))
+        if DEFAULT_DATABASE not in self.catalog.databases:
+            now = self.oracle.now()
+            self.catalog.databases[DEFAULT_DATABASE] = DatabaseMeta(DEFAULT_DATABASE, 1, {}, now)
+            self.catalog.save()
+        for db in self.catalog.databases.values():
+            for meta in db.collections.values():
+                data = self._open_collection(meta)
+                self._publish_specs(meta.indexes, data)
+                self._schedule_index_builds(data)
+
+    @classmethod
+    def open(cls, data_dir: str, *, sync: bool = True, **options: Any) -> Engine:
+        """Open (or create) a data directory. ``options``: see ``EngineOptions``."""
+        return cls(data_dir, EngineOptions(sync=sync, **options))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.worker.shutdown(wait=True, cancel_futures=True)
+        for data in list(self.collections.values()):
+            data.flush()
+        for store in self.stores.values():
+            store.close()
+        self._file_lock.release()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,193 @@
+"""Index definitions and their background builds, one per sealed segment.
+
+A search never waits: a segment without a built index is searched exactly.
+Building is delegated to ``elanus.index`` (``build_vector_index``); the built
+index is saved beside the segment and attached to it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from elanus.engine.api import IndexInfo
+from elanus.engine.collection import CollectionData
+from elanus.engine.metadata import IndexMeta
+from elanus.engine.requests import IndexSpec
+from elanus.engine.state import EngineState
+from elanus.errors import AlreadyExistsError, IndexNotFound, ParameterError
+
+__all__ = ["IndexOperations"]
+
+
+def _index_module() -> Any:
+    try:
+        import elanus.index as index
+    except ImportError:  # pragma: no cover
+        return None
+    return index
+
+
+class IndexOperations(EngineState):
+    _building: set[tuple[int, str]]
+    _build_lock: threading.Lock
+
+    def create_index(self, db: str, collection: str, spec: IndexSpec) -> None:
+        with self.catalog.lock:
+            meta, data = self._data(db, collection)
+            field = data.schema.field(spec.field_name)
+            index_type = (spec.index_type or "AUTOINDEX").upper()
+            metric = (spec.metric_type or "").upper() or None
+            params = dict(spec.params)
+            index = _index_module()
+            validate = getattr(index, "validate_index_params", None)
+            if validate is not None:
+                params = dict(validate(field, index_type, metric, params))
+                metric = params.pop("metric_type", metric)
+            elif field.dtype.is_vector and metric is None:
+                metric = "COSINE" if field.dtype.is_dense_vector and field.dtype.name != "BINARY_VECTOR" else (
+                    "HAMMING" if field.dtype.name == "BINARY_VECTOR" else "IP"
+                )
+            name = spec.index_name or field.name
+            for existing in meta.indexes:
+                if existing.index_name == name or existing.field_name == field.name:
+                    same = (
+                        existing.field_name == field.name
+                        and existing.index_type == index_type
+                        and existing.metric_type == metric
+                        and existing.params == params
+                        and existing.index_name == name
+                    )
+                    if same:
+                        return
+                    raise AlreadyExistsError(
+                        "at most one distinct index is allowed per field"
+                        if existing.field_name == field.name
+                        else f"index already exist, but parameters are inconsistent: {name}"
+                    )
+            meta.indexes.append(IndexMeta(name, field.name, index_type, metric, params, self.oracle.now()))
+            self.catalog.save()
+            self._publish_specs(meta.indexes, data)
+        self._schedule_index_builds(data)
+
+    def _publish_specs(self, indexes: list[IndexMeta], data: CollectionData) -> None:
+        data.set_index_specs(
+            {
+                i.field_name: {
+                    "index_name": i.index_name,
+                    "index_type": i.index_type,
+                    "metric_type": i.metric_type,
+                    "params": dict(i.params),
+                }
+                for i in indexes
+            }
+        )
+
+    def _schedule_index_builds(self, data: CollectionData) -> None:
+        index = _index_module()
+        build = getattr(index, "build_vector_index", None)
+        if build is None or not data.index_specs:
+            return
+        for seg in list(data.sealed):
+            for field_name, spec in data.index_specs.items():
+                key = (seg.segment_id, field_name)
+                field = data.schema.get(field_name)
+                if field is None or not field.dtype.is_vector or field_name in seg.vector_indexes:
+                    continue
+                with self._build_lock:
+                    if key in self._building:
+                        continue
+                    self._building.add(key)
+
+                def job(seg: Any = seg, field: Any = field, spec: dict[str, Any] = spec, key: Any = key) -> None:
+                    try:
+                        built = build(field, spec["index_type"], spec["metric_type"], spec["params"], seg.column(field.name))
+                        store = self.stores.get(data.collection_id)
+                        if store is not None and hasattr(built, "save"):
+                            path = os.path.join(store.segment_dir(seg.segment_id), "index", field.name)
+                            os.makedirs(os.path.dirname(path), exist_ok=True)
+                            built.save(path)
+                        seg.vector_indexes[field.name] = built
+                        data.republish()
+                    finally:
+                        with self._build_lock:
+                            self._building.discard(key)
+
+                if self.options.background:
+                    self.worker.submit(job)
+                else:
+                    job()
+
+    def drop_index(self, db: str, collection: str, index_name: str) -> None:
+        with self.catalog.lock:
+            meta, data = self._data(db, collection)
+            found = [i for i in meta.indexes if i.index_name == index_name]
+            if not found:
+                return
+            if meta.loaded:
+                raise ParameterError("index cannot be dropped, collection is loaded, please release it first")
+            meta.indexes.remove(found[0])
+            for seg in data.sealed:
+                seg.vector_indexes.pop(found[0].field_name, None)
+            self.catalog.save()
+            self._publish_specs(meta.indexes, data)
+
+    def list_indexes(self, db: str, collection: str, field_name: str | None = None) -> list[str]:
+        meta = self._meta(db, collection)
+        return [i.index_name for i in meta.indexes if field_name in (None, "", i.field_name)]
+
+    def describe_index(self, db: str, collection: str, index_name: str) -> IndexInfo:
+        meta, data = self._data(db, collection)
+        found = [i for i in meta.indexes if i.index_name == index_name]
+        if not found:
+            raise IndexNotFound(f"index not found[indexName={index_name}]")
+        i = found[0]
+        snap = data.snapshot
+        total = sum(v.num_rows for v in snap.segments)
+        field = data.schema.get(i.field_name)
+        needs_build = field is not None and field.dtype.is_vector and _index_module() is not None and hasattr(
+            _index_module(), "build_vector_index"
+        )
+        indexed = sum(
+            v.num_rows
+            for v in snap.segments
+            if v.sealed and (not needs_build or v.data.vector_index(i.field_name) is not None)
+        )
+        pending = sum(v.num_rows for v in snap.segments if v.sealed) - indexed
+        return IndexInfo(
+            index_name=i.index_name,
+            field_name=i.field_name,
+            index_type=i.index_type,
+            metric_type=i.metric_type,
+            params=dict(i.params),
+            total_rows=total,
+            indexed_rows=indexed,
+            pending_index_rows=pending,
+            state="Finished" if pending == 0 else "InProgress",
+            index_id=i.index_id,
+            properties=dict(i.properties),
+        )
+
+    def alter_index_properties(
+        self, db: str, collection: str, index_name: str, properties: Mapping[str, str]
+    ) -> None:
+        with self.catalog.lock:
+            meta = self._meta(db, collection)
+            found = [i for i in meta.indexes if i.index_name == index_name]
+            if not found:
+                raise IndexNotFound(f"index not found[indexName={index_name}]")
+            found[0].properties.update({str(k): str(v) for k, v in properties.items()})
+            self.catalog.save()
+
+    def wait_for_index(self, db: str, collection: str, timeout: float | None = None) -> None:
+        meta = self._meta(db, collection)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if all(self.describe_index(db, collection, i.index_name).state == "Finished" for i in meta.indexes):
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            time.sleep(0.01)

@@ -1,0 +1,94 @@
+"""State every part of ``Engine`` shares: catalogue, open collections, oracle, workers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from elanus.engine.api import DEFAULT_DATABASE
+from elanus.engine.collection import CollectionData
+from elanus.engine.metadata import Catalog, CollectionMeta, DatabaseMeta
+from elanus.engine.persistence import LocalCollectionStore
+from elanus.engine.timestamps import TimestampOracle
+from elanus.errors import CollectionNotFound, DatabaseNotFound
+
+__all__ = ["EngineOptions", "EngineState"]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """``sync``: fsync the WAL per write (off: survives a process crash, not power loss).
+    ``seal_bytes`` / ``seal_rows``: a growing segment is sealed past either.
+    ``compact_min_rows``: sealed segments smaller than this are merged by compaction."""
+
+    sync: bool = True
+    seal_bytes: int = 64 << 20
+    seal_rows: int = 1_000_000
+    compact_min_rows: int = 100_000
+    background: bool = True
+
+
+class EngineState:
+    data_dir: str
+    options: EngineOptions
+    catalog: Catalog
+    oracle: TimestampOracle
+    collections: dict[int, CollectionData]
+    stores: dict[int, LocalCollectionStore]
+    worker: ThreadPoolExecutor
+    lock: threading.RLock
+
+    # --- lookups shared by every part ---------------------------------------------------
+    def _db(self, name: str) -> DatabaseMeta:
+        db = self.catalog.databases.get(name or DEFAULT_DATABASE)
+        if db is None:
+            raise DatabaseNotFound(f"database not found[database={name}]")
+        return db
+
+    def _meta(self, db: str, name: str) -> CollectionMeta:
+        database = self._db(db)
+        target = database.aliases.get(name, name)
+        meta = database.collections.get(target)
+        if meta is None:
+            raise CollectionNotFound(
+                f"collection not found[database={database.name}][collection={name}]"
+            )
+        return meta
+
+    def _data(self, db: str, name: str) -> tuple[CollectionMeta, CollectionData]:
+        meta = self._meta(db, name)
+        return meta, self.collections[meta.collection_id]
+
+    def _collection_dir(self, collection_id: int) -> str:
+        return os.path.join(self.data_dir, "collections", str(collection_id))
+
+    def _open_collection(self, meta: CollectionMeta) -> CollectionData:
+        store = LocalCollectionStore(
+            self._collection_dir(meta.collection_id), sync=self.options.sync
+        )
+
+        def ttl() -> float | None:
+            raw = meta.properties.get("collection.ttl.seconds")
+            try:
+                return float(raw) if raw not in (None, "") else None
+            except ValueError:
+                return None
+
+        data = CollectionData(
+            meta.collection_id,
+            meta.collection_schema(),
+            self.oracle,
+            store,
+            seal_bytes=self.options.seal_bytes,
+            seal_rows=self.options.seal_rows,
+            ttl_seconds=ttl,
+        )
+        segments, deletes = store.load(data.schema)
+        data.sealed = segments
+        data.deletes = list(deletes)
+        data.replay(store.replay())
+        self.collections[meta.collection_id] = data
+        self.stores[meta.collection_id] = store
+        return data
