@@ -1,0 +1,67 @@
+"""A segment view as the filter evaluator's column source.
+
+The evaluator (``elanus.expr``) asks for columns by name; this adapter answers
+from one ``SegmentView``, cut to the rows the snapshot sees (a growing segment's
+buffers may already hold rows past ``num_rows``). It caches nothing: every call
+reads the view, which is immutable for the snapshot's lifetime.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from elanus.engine.snapshot import SegmentView
+
+__all__ = ["SegmentColumnSource"]
+
+
+class SegmentColumnSource:
+    """``elanus.expr.ColumnSource`` over the first ``num_rows`` rows of one segment."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: SegmentView) -> None:
+        self._view = view
+
+    @property
+    def num_rows(self) -> int:
+        return self._view.num_rows
+
+    def __len__(self) -> int:
+        return self._view.num_rows
+
+    def column(self, name: str) -> Any:
+        """The column ``name`` (a schema field or ``$meta``), exactly ``num_rows`` long."""
+        return _cut(self._view.data.column(name), self._view.num_rows)
+
+    def primary_keys(self) -> Any:
+        return _cut(self._view.data.primary_keys(), self._view.num_rows)
+
+    def scalar_index(self, name: str) -> Any | None:
+        """A scalar index over the field, only when it covers exactly the visible rows.
+
+        A growing segment has none; a sealed segment's index covers all its rows,
+        which is exactly ``num_rows``.
+        """
+        if not self._view.sealed:
+            return None
+        finder = getattr(self._view.data, "scalar_index", None)
+        return None if finder is None else finder(name)
+
+
+def _cut(column: Any, n: int) -> Any:
+    if column is None:
+        return None
+    if isinstance(column, (pa.Array, pa.ChunkedArray)):
+        if len(column) == n:
+            return column
+        cut = column.slice(0, n)
+        return cut
+    if sp.issparse(column):
+        return column if column.shape[0] == n else sp.csr_array(column[:n])
+    arr = np.asarray(column)
+    return arr if arr.shape[0] == n else arr[:n]

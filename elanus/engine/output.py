@@ -1,0 +1,267 @@
+"""Output fields: which columns a query or search returns, and gathering them by position.
+
+Hits and query rows are identified by (segment position in the snapshot, local row).
+Gathering groups the positions by segment, takes each segment's rows in one call per
+column, concatenates, and puts them back in hit order: the Python work is per segment
+and per field, never per row. The one exception is picking dynamic keys out of
+``$meta`` JSON text, which touches only the rows being returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import scipy.sparse as sp
+
+from elanus.engine.snapshot import Snapshot
+from elanus.errors import ParameterError
+from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, FunctionType
+from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
+
+__all__ = [
+    "COUNT_FIELD",
+    "OutputPlan",
+    "empty_column",
+    "gather_columns",
+    "plan_output",
+]
+
+COUNT_FIELD = "count(*)"
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """What to return, computed from the request before any data is touched.
+
+    ``fields``: schema fields whose columns are gathered; ``dynamic_keys``: keys
+    taken out of ``$meta`` (returned as a ``$meta`` column holding only those keys,
+    as Milvus's wire format does); ``whole_meta``: ``$meta`` returned as stored;
+    ``names``: the output field names reported back, in order.
+    """
+
+    fields: tuple[str, ...]
+    dynamic_keys: tuple[str, ...] = ()
+    whole_meta: bool = False
+    names: tuple[str, ...] = ()
+
+    @property
+    def wants_meta(self) -> bool:
+        return self.whole_meta or bool(self.dynamic_keys)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Names of the columns a result carries."""
+        return self.fields + ((DYNAMIC_FIELD_NAME,) if self.wants_meta else ())
+
+
+def _bm25_outputs(schema: CollectionSchema) -> frozenset[str]:
+    return frozenset(
+        name
+        for fn in schema.functions
+        if fn.function_type == FunctionType.BM25
+        for name in fn.output_field_names
+    )
+
+
+def plan_output(
+    schema: CollectionSchema, requested: list[str] | None, *, include_primary: bool
+) -> OutputPlan:
+    """Resolve ``output_fields`` as Milvus does.
+
+    ``*`` means every field (vectors included) and the whole dynamic field; a name
+    that is not a schema field is a dynamic key when the dynamic field is enabled,
+    an error otherwise. The output of a BM25 function cannot be retrieved.
+    ``include_primary`` puts the primary key first (queries always return it).
+    """
+    bm25 = _bm25_outputs(schema)
+    pk = schema.primary_field.name
+    fields: list[str] = [pk] if include_primary else []
+    keys: list[str] = []
+    whole_meta = False
+    for raw in requested or []:
+        name = str(raw).strip()
+        if name == "":
+            raise ParameterError("output field name should not be empty")
+        if name == "*":
+            fields.extend(f.name for f in schema.fields if f.name not in bm25)
+            whole_meta = whole_meta or schema.enable_dynamic_field
+            continue
+        if name == COUNT_FIELD:
+            raise ParameterError(f"{COUNT_FIELD} should be the only output field")
+        if schema.has_field(name):
+            if name in bm25:
+                raise ParameterError(
+                    f"not allowed to retrieve raw data of field {name}: "
+                    "it is the output of a BM25 function"
+                )
+            fields.append(name)
+            continue
+        if name == DYNAMIC_FIELD_NAME:
+            if not schema.enable_dynamic_field:
+                raise ParameterError(f"field {name} not exist")
+            whole_meta = True
+            continue
+        if not schema.enable_dynamic_field:
+            raise ParameterError(f"field {name} not exist")
+        keys.append(_dynamic_key(name))
+    fields = list(dict.fromkeys(fields))
+    keys = [] if whole_meta else list(dict.fromkeys(keys))
+    names = list(fields) + keys
+    if whole_meta:
+        names.append(DYNAMIC_FIELD_NAME)
+    return OutputPlan(tuple(fields), tuple(keys), whole_meta, tuple(names))
+
+
+def _dynamic_key(name: str) -> str:
+    """``$meta["k"]`` and ``k`` both name the dynamic key ``k``."""
+    prefix = DYNAMIC_FIELD_NAME + "["
+    if name.startswith(prefix) and name.endswith("]"):
+        inner = name[len(prefix) : -1].strip()
+        if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "\"'":
+            return inner[1:-1]
+        raise ParameterError(f"invalid dynamic output field {name}")
+    return name
+
+
+# --- gathering -----------------------------------------------------------------------
+
+
+def gather_columns(
+    snapshot: Snapshot,
+    plan: OutputPlan,
+    segment_pos: np.ndarray,
+    rows: np.ndarray,
+) -> dict[str, Any]:
+    """Columns of ``plan`` for the hits at (``segment_pos[i]``, ``rows[i]``), in hit order."""
+    segment_pos = np.asarray(segment_pos, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
+    order = np.lexsort((rows, segment_pos))
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    sorted_seg = segment_pos[order]
+    sorted_rows = rows[order]
+    bounds = np.flatnonzero(np.diff(sorted_seg)) + 1
+    starts = np.concatenate([[0], bounds]).astype(np.int64)
+    ends = np.concatenate([bounds, [sorted_seg.size]]).astype(np.int64)
+    groups = [(int(sorted_seg[s]), sorted_rows[s:e]) for s, e in zip(starts, ends) if e > s]
+    out: dict[str, Any] = {}
+    schema = snapshot.schema
+    for name in plan.fields:
+        fs = schema.field(name)
+        parts = [_take(snapshot, seg, name, fs, take_rows) for seg, take_rows in groups]
+        out[name] = _reorder(_concat(parts, fs), inverse)
+    if plan.wants_meta:
+        parts = [
+            _take(snapshot, seg, DYNAMIC_FIELD_NAME, None, take_rows) for seg, take_rows in groups
+        ]
+        meta = _reorder(_concat(parts, None), inverse)
+        if not plan.whole_meta:
+            meta = _pick_keys(meta, plan.dynamic_keys)
+        out[DYNAMIC_FIELD_NAME] = meta
+    return out
+
+
+def _take(snapshot: Snapshot, seg: int, name: str, fs: FieldSchema | None, rows: np.ndarray) -> Any:
+    view = snapshot.segments[seg]
+    if fs is not None and fs.is_primary:
+        column: Any = view.data.primary_keys()
+    else:
+        column = _column_or_none(view.data, name)
+    if column is None:
+        # A field added after this segment was written: its rows hold nulls.
+        return empty_column(fs, rows.size, null=True)
+    if isinstance(column, (pa.Array, pa.ChunkedArray)):
+        taken = column.take(pa.array(rows, type=pa.int64()))
+        return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+    if sp.issparse(column):
+        return sp.csr_array(column[rows])
+    return np.asarray(column)[rows]
+
+
+def _column_or_none(data: Any, name: str) -> Any:
+    try:
+        return data.column(name)
+    except KeyError:
+        return None
+
+
+def _concat(parts: list[Any], fs: FieldSchema | None) -> Any:
+    if not parts:
+        return empty_column(fs, 0)
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if isinstance(first, pa.Array):
+        return pa.concat_arrays([_as_type(p, first.type) for p in parts])
+    if sp.issparse(first):
+        return sp.csr_array(sp.vstack(parts, format="csr"))
+    return np.concatenate(parts)
+
+
+def _as_type(part: pa.Array, target: pa.DataType) -> pa.Array:
+    return part if part.type == target else part.cast(target)
+
+
+def _reorder(column: Any, inverse: np.ndarray) -> Any:
+    if inverse.size and np.array_equal(inverse, np.arange(inverse.size)):
+        return column
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(inverse, type=pa.int64()))
+    if sp.issparse(column):
+        return sp.csr_array(column[inverse])
+    return column[inverse]
+
+
+def _pick_keys(meta: pa.Array, keys: tuple[str, ...]) -> pa.Array:
+    """Keep only ``keys`` in each returned row's dynamic object (rows being returned only)."""
+    picked: list[str | None] = []
+    for text in meta.to_pylist():
+        if text is None:
+            picked.append(None)
+            continue
+        value = orjson.loads(text)
+        if isinstance(value, dict):
+            value = {k: value[k] for k in keys if k in value}
+        picked.append(orjson.dumps(value).decode())
+    return pa.array(picked, type=pa.string())
+
+
+def empty_column(fs: FieldSchema | None, size: int, *, null: bool = False) -> Any:
+    """A column of ``size`` rows for field ``fs`` (``None``: ``$meta``): zeros or nulls."""
+    if fs is None:
+        return pa.nulls(size, pa.string()) if null or size else pa.array([], pa.string())
+    if fs.dtype == DataType.SPARSE_FLOAT_VECTOR:
+        return sp.csr_array((size, 2**32), dtype=np.float32)
+    if fs.dtype.is_dense_vector:
+        width = vector_row_width(fs.dtype, fs.dim or 0)
+        return np.zeros((size, width), dtype=dense_vector_numpy_dtype(fs.dtype))
+    return pa.nulls(size, arrow_type(fs))
+
+
+def arrow_type(fs: FieldSchema) -> pa.DataType:
+    """The in-memory Arrow type of a scalar field (the shared column convention)."""
+    simple = {
+        DataType.BOOL: pa.bool_(),
+        DataType.INT8: pa.int8(),
+        DataType.INT16: pa.int16(),
+        DataType.INT32: pa.int32(),
+        DataType.INT64: pa.int64(),
+        DataType.FLOAT: pa.float32(),
+        DataType.DOUBLE: pa.float64(),
+        DataType.VARCHAR: pa.string(),
+        DataType.STRING: pa.string(),
+        DataType.TEXT: pa.string(),
+        DataType.JSON: pa.string(),
+        DataType.GEOMETRY: pa.string(),
+        DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
+    }
+    if fs.dtype in simple:
+        return simple[fs.dtype]
+    if fs.dtype == DataType.ARRAY and fs.element_type is not None:
+        element = FieldSchema(name="element", dtype=fs.element_type)
+        return pa.list_(arrow_type(element))
+    raise ParameterError(f"field {fs.name} of type {fs.dtype.name} has no scalar column")

@@ -1,0 +1,135 @@
+"""Query (and get, count, delete-by-filter) over a snapshot, as masks and takes.
+
+Rows are found as one usable-row mask per segment (``~deleted`` and the filter, or a
+primary-key lookup), turned into (segment, row) positions, ordered by primary key
+when a window or an order is asked for, cut by offset/limit, and their output
+columns gathered by position. No Python work per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from elanus.engine.output import COUNT_FIELD, gather_columns, plan_output
+from elanus.engine.query_filter import (
+    SnapshotMasks,
+    compile_request_filter,
+    snapshot_masks,
+)
+from elanus.engine.requests import QueryRequest, QueryResult
+from elanus.engine.snapshot import Snapshot
+from elanus.errors import ParameterError
+
+__all__ = ["MAX_QUERY_WINDOW", "execute_query", "matching_primary_keys", "matching_positions"]
+
+MAX_QUERY_WINDOW = 16384
+
+
+def execute_query(snapshot: Snapshot, request: QueryRequest) -> QueryResult:
+    """Run a query: filter and/or ids, partitions, output fields, offset/limit, count(*)."""
+    snap = snapshot.in_partitions(request.partition_names)
+    requested = [str(f).strip() for f in (request.output_fields or [])]
+    is_count = any(f.lower() == COUNT_FIELD for f in requested)
+    has_filter = bool(request.filter and request.filter.strip())
+    _check_request(request, is_count, has_filter, requested)
+    masks = _masks(snap, request)
+    if is_count:
+        count = pa.array([masks.total], type=pa.int64())
+        return QueryResult({COUNT_FIELD: count}, 1, [COUNT_FIELD])
+    output = plan_output(snap.schema, requested, include_primary=True)
+    segment_pos, rows = matching_positions(masks)
+    if request.order_by_pk or request.limit is not None or request.offset:
+        segment_pos, rows = _by_primary_key(snap, segment_pos, rows, request)
+    columns = gather_columns(snap, output, segment_pos, rows)
+    return QueryResult(columns, int(rows.size), list(output.names))
+
+
+def _check_request(
+    request: QueryRequest, is_count: bool, has_filter: bool, requested: list[str]
+) -> None:
+    if is_count:
+        if len(requested) > 1:
+            raise ParameterError(f"{COUNT_FIELD} cannot be combined with other output fields")
+        if request.limit is not None or request.offset:
+            raise ParameterError("count entities with pagination is not allowed")
+        return
+    if not has_filter and request.ids is None and request.limit is None:
+        raise ParameterError("empty expression should be used with limit")
+    if request.limit is not None:
+        limit = int(request.limit)
+        if limit < 0:
+            raise ParameterError(f"limit [{limit}] is invalid, it should not be negative")
+        window = limit + int(request.offset or 0)
+        if window > MAX_QUERY_WINDOW:
+            raise ParameterError(
+                "invalid max query result window, (offset+limit) should be in range "
+                f"[1, {MAX_QUERY_WINDOW}], but got {window}"
+            )
+    if request.offset and request.offset < 0:
+        raise ParameterError(f"offset [{request.offset}] is invalid, it should not be negative")
+
+
+def _masks(snapshot: Snapshot, request: QueryRequest) -> SnapshotMasks:
+    plan = compile_request_filter(snapshot, request.filter, request.filter_params)
+    masks = snapshot_masks(snapshot, plan)
+    if request.ids is None:
+        return masks
+    by_ids = snapshot_masks(snapshot, _IdsPlan(list(request.ids)))
+    combined = tuple(a & b for a, b in zip(masks.masks, by_ids.masks))
+    return SnapshotMasks(combined, tuple(int(np.count_nonzero(m)) for m in combined))
+
+
+class _IdsPlan:
+    """A filter that is exactly a primary-key lookup (``get`` / ``ids=``)."""
+
+    only_primary_keys = True
+
+    def __init__(self, keys: list[Any]) -> None:
+        self.primary_keys = keys
+
+
+def matching_positions(masks: SnapshotMasks) -> tuple[np.ndarray, np.ndarray]:
+    """(segment position, row) of every usable row, segment by segment."""
+    rows = [np.flatnonzero(m) for m in masks.masks]
+    segs = [np.full(r.size, i, dtype=np.int64) for i, r in enumerate(rows)]
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(segs), np.concatenate(rows).astype(np.int64)
+
+
+def _primary_keys_at(
+    snapshot: Snapshot, segment_pos: np.ndarray, rows: np.ndarray
+) -> np.ndarray | pa.Array:
+    pk = snapshot.schema.primary_field.name
+    plan = plan_output(snapshot.schema, [pk], include_primary=False)
+    return gather_columns(snapshot, plan, segment_pos, rows)[pk]
+
+
+def _by_primary_key(
+    snapshot: Snapshot, segment_pos: np.ndarray, rows: np.ndarray, request: QueryRequest
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order by primary key (Milvus's query order) and cut ``offset .. offset+limit``."""
+    keys = _primary_keys_at(snapshot, segment_pos, rows)
+    if isinstance(keys, (pa.Array, pa.ChunkedArray)):
+        order = np.asarray(pc.sort_indices(keys).to_numpy(zero_copy_only=False))
+    else:
+        order = np.argsort(np.asarray(keys), kind="stable")
+    start = int(request.offset or 0)
+    stop = order.size if request.limit is None else start + int(request.limit)
+    order = order[start:stop]
+    return segment_pos[order], rows[order]
+
+
+def matching_primary_keys(
+    snapshot: Snapshot, filter: str, filter_params: dict[str, Any] | None = None
+) -> np.ndarray | pa.Array:
+    """Primary keys of every usable row that passes ``filter`` (delete by filter)."""
+    if not filter or not filter.strip():
+        raise ParameterError("delete by filter needs a non-empty expression")
+    masks = snapshot_masks(snapshot, compile_request_filter(snapshot, filter, filter_params))
+    return _primary_keys_at(snapshot, *matching_positions(masks))
