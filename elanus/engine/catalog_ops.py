@@ -117,9 +117,12 @@ class CatalogOperations(EngineState):
             if validated.partition_key_field is not None:
                 count = int(num_partitions or DEFAULT_NUM_PARTITIONS)
                 if not 1 <= count <= 1024:
-                    raise ParameterError(f"num_partitions should be in range [1, 1024], got {count}")
+                    raise ParameterError(
+                        f"num_partitions should be in range [1, 1024], got {count}"
+                    )
                 partitions = [
-                    PartitionMeta(f"{DEFAULT_PARTITION}_{i}", self.oracle.now(), now) for i in range(count)
+                    PartitionMeta(f"{DEFAULT_PARTITION}_{i}", self.oracle.now(), now)
+                    for i in range(count)
                 ]
             else:
                 if num_partitions:
@@ -208,7 +211,9 @@ class CatalogOperations(EngineState):
                     f"collection not found[database={source.name}][collection={old_name}]"
                 )
             if new_name in target.collections or new_name in target.aliases:
-                raise AlreadyExistsError(f"duplicated new collection name {new_name} in database {target.name}")
+                raise AlreadyExistsError(
+                    f"duplicated new collection name {new_name} in database {target.name}"
+                )
             from elanus.schema.validate import validate_name
 
             validate_name("collection", new_name)
@@ -221,7 +226,9 @@ class CatalogOperations(EngineState):
                     source.aliases[alias] = new_name
             self.catalog.save()
 
-    def alter_collection_properties(self, db: str, name: str, properties: Mapping[str, str]) -> None:
+    def alter_collection_properties(
+        self, db: str, name: str, properties: Mapping[str, str]
+    ) -> None:
         with self.catalog.lock:
             meta = self._meta(db, name)
             meta.properties.update(_props(properties))
@@ -260,8 +267,15 @@ class CatalogOperations(EngineState):
                 raise SchemaError(f"duplicate field name: {field.name}")
             if not field.nullable:
                 raise SchemaError("added field must be nullable, please check it")
-            if field.is_primary or field.is_partition_key or field.dtype.is_vector and not field.nullable:
-                raise SchemaError(f"cannot add field {field.name}: not supported for this kind of field")
+            if (
+                field.is_primary
+                or field.is_partition_key
+                or field.dtype.is_vector
+                and not field.nullable
+            ):
+                raise SchemaError(
+                    f"cannot add field {field.name}: not supported for this kind of field"
+                )
             checked = validate_field(field, name)
             self._replace_schema(meta, schema.with_field(checked))
 
@@ -340,7 +354,9 @@ class CatalogOperations(EngineState):
             if p is None:
                 return
             if p.loaded and meta.loaded:
-                raise ParameterError("partition cannot be dropped, partition is loaded, please release it first")
+                raise ParameterError(
+                    "partition cannot be dropped, partition is loaded, please release it first"
+                )
             meta.partitions.remove(p)
             self.catalog.save()
             data = self.collections[meta.collection_id]
@@ -389,9 +405,7 @@ class CatalogOperations(EngineState):
                 )
             current = database.aliases.get(alias)
             if current is not None and current != collection:
-                raise AlreadyExistsError(
-                    f"{alias} is alias to another collection: {current}"
-                )
+                raise AlreadyExistsError(f"{alias} is alias to another collection: {current}")
             database.aliases[alias] = collection
             self.catalog.save()
 

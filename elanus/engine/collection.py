@@ -66,7 +66,10 @@ class CollectionStore(Protocol):
         ...
 
     def replace_segments(
-        self, removed: list[SealedSegment], added: list[SealedSegment], all_sealed: list[SealedSegment]
+        self,
+        removed: list[SealedSegment],
+        added: list[SealedSegment],
+        all_sealed: list[SealedSegment],
     ) -> list[SealedSegment]: ...
 
 
@@ -145,7 +148,10 @@ class CollectionData:
             if g.num_rows:
                 views.append(SegmentView(g, g.num_rows, self._gmasks[g.segment_id].data, False))
         self._snapshot = Snapshot(
-            max(timestamp, self._snapshot.timestamp), self.schema, tuple(views), dict(self.index_specs)
+            max(timestamp, self._snapshot.timestamp),
+            self.schema,
+            tuple(views),
+            dict(self.index_specs),
         )
 
     # --- writing --------------------------------------------------------------------

@@ -65,14 +65,19 @@ def _concat(parts: list[Any]) -> Any:
     return pa.concat_arrays(parts)
 
 
-def _merge(views: list[SegmentView], segment_id: int, partition: str, data: CollectionData) -> SealedSegment:
+def _merge(
+    views: list[SegmentView], segment_id: int, partition: str, data: CollectionData
+) -> SealedSegment:
     names: list[str] = []
     for v in views:
         for name in v.data.columns():  # type: ignore[attr-defined]
             if name not in names:
                 names.append(name)
     rows = [np.flatnonzero(~v.deleted[: v.num_rows]) for v in views]
-    columns = {name: _concat([_take(v.data.column(name), r) for v, r in zip(views, rows)]) for name in names}
+    columns = {
+        name: _concat([_take(v.data.column(name), r) for v, r in zip(views, rows)])
+        for name in names
+    }
     keys = [v.data.primary_keys() for v in views]
     pks = _concat([_take(k, r) for k, r in zip(keys, rows)])
     ts = np.concatenate([v.data.row_timestamps()[r] for v, r in zip(views, rows)])

@@ -57,7 +57,9 @@ class DataOperations(EngineState):
     compactions: dict[int, str]
 
     # --- helpers ----------------------------------------------------------------------
-    def _target_partition(self, meta: CollectionMeta, schema: CollectionSchema, partition: str | None) -> str | None:
+    def _target_partition(
+        self, meta: CollectionMeta, schema: CollectionSchema, partition: str | None
+    ) -> str | None:
         if partition:
             if schema.partition_key_field is not None:
                 raise ParameterError(
@@ -69,15 +71,26 @@ class DataOperations(EngineState):
         return None if schema.partition_key_field is not None else DEFAULT_PARTITION
 
     def _route(
-        self, meta: CollectionMeta, schema: CollectionSchema, columns: dict[str, Any], n: int, partition: str | None
+        self,
+        meta: CollectionMeta,
+        schema: CollectionSchema,
+        columns: dict[str, Any],
+        n: int,
+        partition: str | None,
     ) -> list[tuple[str, np.ndarray | None]]:
         if partition is not None:
             return [(partition, None)]
         key_field = schema.partition_key_field
         assert key_field is not None
         values = columns[key_field.name]
-        raw = values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else np.asarray(values)
-        hashed = pd.util.hash_array(np.asarray(raw, dtype=object) if raw.dtype.kind not in "iu" else raw)
+        raw = (
+            values.to_numpy(zero_copy_only=False)
+            if isinstance(values, pa.Array)
+            else np.asarray(values)
+        )
+        hashed = pd.util.hash_array(
+            np.asarray(raw, dtype=object) if raw.dtype.kind not in "iu" else raw
+        )
         bucket = (hashed % np.uint64(meta.num_partitions)).astype(np.int64)
         out: list[tuple[str, np.ndarray | None]] = []
         for b in np.unique(bucket):
@@ -85,7 +98,12 @@ class DataOperations(EngineState):
         return out
 
     def _batches(
-        self, ts: int, groups: list[tuple[str, np.ndarray | None]], columns: dict[str, Any], pks: Any, n: int
+        self,
+        ts: int,
+        groups: list[tuple[str, np.ndarray | None]],
+        columns: dict[str, Any],
+        pks: Any,
+        n: int,
     ) -> list[InsertBatch | DeleteBatch]:
         out: list[InsertBatch | DeleteBatch] = []
         for partition, rows in groups:
@@ -110,7 +128,14 @@ class DataOperations(EngineState):
         return col
 
     def _write(
-        self, db: str, collection: str, columns: Mapping[str, Any], num_rows: int, partition: str | None, upsert: bool, partial: bool
+        self,
+        db: str,
+        collection: str,
+        columns: Mapping[str, Any],
+        num_rows: int,
+        partition: str | None,
+        upsert: bool,
+        partial: bool,
     ) -> WriteResult:
         meta, data = self._data(db, collection)
         schema = data.schema
@@ -119,14 +144,21 @@ class DataOperations(EngineState):
         pk = schema.primary_field
         if pk.name not in cols:
             cols[pk.name] = self._auto_ids(schema, num_rows)
-        if schema.primary_field.dtype == DataType.VARCHAR and pa.compute.any(pa.compute.is_null(cols[pk.name])).as_py():
+        if (
+            schema.primary_field.dtype == DataType.VARCHAR
+            and pa.compute.any(pa.compute.is_null(cols[pk.name])).as_py()
+        ):
             raise DataError(f"primary key field {pk.name} does not accept null values")
         pks = self._primary(schema, cols)
 
         def make(ts: int) -> list[InsertBatch | DeleteBatch]:
             full = self._fill_partial(data, schema, cols, pks, num_rows) if partial else cols
             routing = target
-            if routing is None and schema.partition_key_field is not None and schema.partition_key_field.name not in full:
+            if (
+                routing is None
+                and schema.partition_key_field is not None
+                and schema.partition_key_field.name not in full
+            ):
                 raise DataError(f"partition key field {schema.partition_key_field.name} is missing")
             groups = self._route(meta, schema, full, num_rows, routing)
             return self._batches(ts, groups, full, pks, num_rows)
@@ -139,7 +171,11 @@ class DataOperations(EngineState):
         self, data: CollectionData, schema: CollectionSchema, cols: dict[str, Any], pks: Any, n: int
     ) -> dict[str, Any]:
         """Missing fields of a partial upsert take the stored row's values."""
-        missing = [f for f in schema.fields if f.name not in cols and f.name not in schema.function_output_names]
+        missing = [
+            f
+            for f in schema.fields
+            if f.name not in cols and f.name not in schema.function_output_names
+        ]
         if schema.enable_dynamic_field and "$meta" not in cols:
             missing_meta = True
         else:
@@ -151,7 +187,7 @@ class DataOperations(EngineState):
         found: list[tuple[Any, np.ndarray]] = []
         for view in data.snapshot.segments:
             q, rows = view.data.sorted_keys().match(keys)  # type: ignore[attr-defined]
-            keep = (rows < view.num_rows)
+            keep = rows < view.num_rows
             keep[keep] &= ~view.deleted[rows[keep]]
             if keep.any():
                 found_q.append(q[keep])
@@ -185,9 +221,16 @@ class DataOperations(EngineState):
 
     # --- writes -----------------------------------------------------------------------
     def insert(
-        self, db: str, collection: str, columns: Mapping[str, Any], num_rows: int, partition: str | None = None
+        self,
+        db: str,
+        collection: str,
+        columns: Mapping[str, Any],
+        num_rows: int,
+        partition: str | None = None,
     ) -> WriteResult:
-        return self._write(db, collection, columns, num_rows, partition, upsert=False, partial=False)
+        return self._write(
+            db, collection, columns, num_rows, partition, upsert=False, partial=False
+        )
 
     def upsert(
         self,
@@ -198,7 +241,9 @@ class DataOperations(EngineState):
         partition: str | None = None,
         partial_update: bool = False,
     ) -> WriteResult:
-        return self._write(db, collection, columns, num_rows, partition, upsert=True, partial=partial_update)
+        return self._write(
+            db, collection, columns, num_rows, partition, upsert=True, partial=partial_update
+        )
 
     def delete(
         self,
@@ -217,10 +262,16 @@ class DataOperations(EngineState):
             raise ParameterError("either ids or filter must be given to delete")
         if ids is not None:
             keys = as_key_array(list(ids))
-            if data.schema.primary_field.dtype == DataType.INT64 and keys.dtype.kind != "i" and len(keys):
-                raise DataError(f"primary key field {data.schema.primary_field.name} expects int64 ids")
+            if (
+                data.schema.primary_field.dtype == DataType.INT64
+                and keys.dtype.kind != "i"
+                and len(keys)
+            ):
+                raise DataError(
+                    f"primary key field {data.schema.primary_field.name} expects int64 ids"
+                )
         else:
-            from elanus.engine.search import matching_primary_keys
+            from elanus.engine.query import matching_primary_keys
 
             snap = data.read(self.oracle.now()).in_partitions([partition] if partition else None)
             keys = as_key_array(matching_primary_keys(snap, filter, dict(filter_params or {})))
@@ -264,7 +315,10 @@ class DataOperations(EngineState):
         ids = {p.name: p.partition_id for p in meta.partitions}
         return [
             SegmentInfo(
-                v.segment_id, meta.collection_id, ids.get(v.partition_name, 0), v.live_count,
+                v.segment_id,
+                meta.collection_id,
+                ids.get(v.partition_name, 0),
+                v.live_count,
                 "Flushed" if v.sealed else "Growing",
             )
             for v in data.snapshot.segments
@@ -275,7 +329,12 @@ class DataOperations(EngineState):
 
     # --- reads ------------------------------------------------------------------------
     def _snapshot_for(
-        self, db: str, collection: str, level: str | None, guarantee: int, partitions: list[str] | None
+        self,
+        db: str,
+        collection: str,
+        level: str | None,
+        guarantee: int,
+        partitions: list[str] | None,
     ) -> Snapshot:
         meta, data = self._data(db, collection)
         if not meta.loaded:
@@ -294,17 +353,37 @@ class DataOperations(EngineState):
     def query(self, db: str, collection: str, request: QueryRequest) -> QueryResult:
         from elanus.engine.query import execute_query
 
-        snap = self._snapshot_for(db, collection, request.consistency_level, request.guarantee_timestamp, request.partition_names)
+        snap = self._snapshot_for(
+            db,
+            collection,
+            request.consistency_level,
+            request.guarantee_timestamp,
+            request.partition_names,
+        )
         return execute_query(snap, request)
 
     def search(self, db: str, collection: str, request: SearchRequest) -> SearchResults:
         from elanus.engine.search import execute_search
 
-        snap = self._snapshot_for(db, collection, request.consistency_level, request.guarantee_timestamp, request.partition_names)
+        snap = self._snapshot_for(
+            db,
+            collection,
+            request.consistency_level,
+            request.guarantee_timestamp,
+            request.partition_names,
+        )
         return execute_search(snap, request)
 
-    def hybrid_search(self, db: str, collection: str, request: HybridSearchRequest) -> SearchResults:
+    def hybrid_search(
+        self, db: str, collection: str, request: HybridSearchRequest
+    ) -> SearchResults:
         from elanus.engine.hybrid import execute_hybrid_search
 
-        snap = self._snapshot_for(db, collection, request.consistency_level, request.guarantee_timestamp, request.partition_names)
+        snap = self._snapshot_for(
+            db,
+            collection,
+            request.consistency_level,
+            request.guarantee_timestamp,
+            request.partition_names,
+        )
         return execute_hybrid_search(snap, request)

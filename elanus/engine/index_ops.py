@@ -48,8 +48,10 @@ class IndexOperations(EngineState):
                 params = dict(validate(field, index_type, metric, params))
                 metric = params.pop("metric_type", metric)
             elif field.dtype.is_vector and metric is None:
-                metric = "COSINE" if field.dtype.is_dense_vector and field.dtype.name != "BINARY_VECTOR" else (
-                    "HAMMING" if field.dtype.name == "BINARY_VECTOR" else "IP"
+                metric = (
+                    "COSINE"
+                    if field.dtype.is_dense_vector and field.dtype.name != "BINARY_VECTOR"
+                    else ("HAMMING" if field.dtype.name == "BINARY_VECTOR" else "IP")
                 )
             name = spec.index_name or field.name
             for existing in meta.indexes:
@@ -68,7 +70,9 @@ class IndexOperations(EngineState):
                         if existing.field_name == field.name
                         else f"index already exist, but parameters are inconsistent: {name}"
                     )
-            meta.indexes.append(IndexMeta(name, field.name, index_type, metric, params, self.oracle.now()))
+            meta.indexes.append(
+                IndexMeta(name, field.name, index_type, metric, params, self.oracle.now())
+            )
             self.catalog.save()
             self._publish_specs(meta.indexes, data)
         self._schedule_index_builds(data)
@@ -102,12 +106,22 @@ class IndexOperations(EngineState):
                         continue
                     self._building.add(key)
 
-                def job(seg: Any = seg, field: Any = field, spec: dict[str, Any] = spec, key: Any = key) -> None:
+                def job(
+                    seg: Any = seg, field: Any = field, spec: dict[str, Any] = spec, key: Any = key
+                ) -> None:
                     try:
-                        built = build(field, spec["index_type"], spec["metric_type"], spec["params"], seg.column(field.name))
+                        built = build(
+                            field,
+                            spec["index_type"],
+                            spec["metric_type"],
+                            spec["params"],
+                            seg.column(field.name),
+                        )
                         store = self.stores.get(data.collection_id)
                         if store is not None and hasattr(built, "save"):
-                            path = os.path.join(store.segment_dir(seg.segment_id), "index", field.name)
+                            path = os.path.join(
+                                store.segment_dir(seg.segment_id), "index", field.name
+                            )
                             os.makedirs(os.path.dirname(path), exist_ok=True)
                             built.save(path)
                         seg.vector_indexes[field.name] = built
@@ -128,7 +142,9 @@ class IndexOperations(EngineState):
             if not found:
                 return
             if meta.loaded:
-                raise ParameterError("index cannot be dropped, collection is loaded, please release it first")
+                raise ParameterError(
+                    "index cannot be dropped, collection is loaded, please release it first"
+                )
             meta.indexes.remove(found[0])
             for seg in data.sealed:
                 seg.vector_indexes.pop(found[0].field_name, None)
@@ -148,8 +164,11 @@ class IndexOperations(EngineState):
         snap = data.snapshot
         total = sum(v.num_rows for v in snap.segments)
         field = data.schema.get(i.field_name)
-        needs_build = field is not None and field.dtype.is_vector and _index_module() is not None and hasattr(
-            _index_module(), "build_vector_index"
+        needs_build = (
+            field is not None
+            and field.dtype.is_vector
+            and _index_module() is not None
+            and hasattr(_index_module(), "build_vector_index")
         )
         indexed = sum(
             v.num_rows
@@ -186,7 +205,10 @@ class IndexOperations(EngineState):
         meta = self._meta(db, collection)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            if all(self.describe_index(db, collection, i.index_name).state == "Finished" for i in meta.indexes):
+            if all(
+                self.describe_index(db, collection, i.index_name).state == "Finished"
+                for i in meta.indexes
+            ):
                 return
             if deadline is not None and time.monotonic() > deadline:
                 return

@@ -92,7 +92,9 @@ class LocalCollectionStore:
                 np.save(os.path.join(tmp, f"{name}.npy"), np.ascontiguousarray(col))
                 _fsync(os.path.join(tmp, f"{name}.npy"))
             elif sp.issparse(col):
-                sp.save_npz(os.path.join(tmp, f"{name}.sparse.npz"), sp.csr_matrix(col), compressed=False)
+                sp.save_npz(
+                    os.path.join(tmp, f"{name}.sparse.npz"), sp.csr_matrix(col), compressed=False
+                )
                 _fsync(os.path.join(tmp, f"{name}.sparse.npz"))
             else:
                 scalars[name] = col
@@ -151,7 +153,16 @@ class LocalCollectionStore:
         parts = [r.partition for r in records for _ in range(len(r.keys))]
         name = f"{seq:020d}.parquet"
         path = os.path.join(self.root, "deletes", name)
-        pq.write_table(pa.table({"pk": pa.array(keys), "ts": pa.array(ts), "partition": pa.array(parts, pa.string())}), path)
+        pq.write_table(
+            pa.table(
+                {
+                    "pk": pa.array(keys),
+                    "ts": pa.array(ts),
+                    "partition": pa.array(parts, pa.string()),
+                }
+            ),
+            path,
+        )
         _fsync(path)
         return name
 
@@ -189,7 +200,10 @@ class LocalCollectionStore:
         return fresh
 
     def replace_segments(
-        self, removed: list[SealedSegment], added: list[SealedSegment], all_sealed: list[SealedSegment]
+        self,
+        removed: list[SealedSegment],
+        added: list[SealedSegment],
+        all_sealed: list[SealedSegment],
     ) -> list[SealedSegment]:
         for seg in added:
             self._write_segment(seg)

@@ -37,7 +37,9 @@ def columns_to_table(columns: dict[str, Any], primary_keys: Any, num_rows: int) 
         elif sp.issparse(col):
             csr = sp.csr_array(col)
             offsets = pa.array(csr.indptr.astype(np.int32))
-            arrays.append(pa.ListArray.from_arrays(offsets, pa.array(csr.indices.astype(np.uint32))))
+            arrays.append(
+                pa.ListArray.from_arrays(offsets, pa.array(csr.indices.astype(np.uint32)))
+            )
             fields.append(pa.field(_SPARSE_INDEX + name, arrays[-1].type))
             arrays.append(pa.ListArray.from_arrays(offsets, pa.array(csr.data.astype(np.float32))))
             fields.append(pa.field(_SPARSE_VALUE + name, arrays[-1].type))
@@ -45,7 +47,9 @@ def columns_to_table(columns: dict[str, Any], primary_keys: Any, num_rows: int) 
             arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
             arrays.append(arr)
             fields.append(pa.field(name, arr.type))
-    pks = primary_keys if isinstance(primary_keys, pa.Array) else pa.array(as_key_array(primary_keys))
+    pks = (
+        primary_keys if isinstance(primary_keys, pa.Array) else pa.array(as_key_array(primary_keys))
+    )
     arrays.append(pks)
     fields.append(pa.field(_PK, pks.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))

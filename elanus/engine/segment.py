@@ -50,7 +50,9 @@ def arrow_type_for(field: FieldSchema) -> pa.DataType:
 def null_column(field: FieldSchema | None, num_rows: int) -> Any:
     """What a row that predates a field holds in it: null (or the default value)."""
     if field is None:  # the dynamic field
-        return pa.array(["{}"] * num_rows, type=pa.string()) if num_rows else pa.array([], pa.string())
+        return (
+            pa.array(["{}"] * num_rows, type=pa.string()) if num_rows else pa.array([], pa.string())
+        )
     if field.dtype.is_dense_vector:
         width = vector_row_width(field.dtype, field.dim or 0)
         return np.zeros((num_rows, width), dtype=dense_vector_numpy_dtype(field.dtype))
@@ -70,7 +72,9 @@ class _DenseBuffer:
     def append(self, block: np.ndarray) -> None:
         need = self.size + len(block)
         if need > len(self.data):
-            grown = np.empty((max(need, 2 * len(self.data), 1024), self.data.shape[1]), self.data.dtype)
+            grown = np.empty(
+                (max(need, 2 * len(self.data), 1024), self.data.shape[1]), self.data.dtype
+            )
             grown[: self.size] = self.data[: self.size]
             grown[self.size : need] = block
             self.data = grown  # readers holding the old buffer still see their rows
@@ -139,7 +143,9 @@ class GrowingSegment:
         pk = schema.primary_field
         self._int_pk = pk.dtype == DataType.INT64
         self._pks: _DenseBuffer | _ChunkBuffer = (
-            _DenseBuffer(1, np.dtype(np.int64)) if self._int_pk else _ChunkBuffer(False, pa.string())
+            _DenseBuffer(1, np.dtype(np.int64))
+            if self._int_pk
+            else _ChunkBuffer(False, pa.string())
         )
         self._ts = _DenseBuffer(1, np.dtype(np.uint64))
         self._sorted: SortedKeys | None = None
@@ -159,7 +165,11 @@ class GrowingSegment:
         return buf
 
     def append(
-        self, columns: Mapping[str, Any], pks: Any, timestamps: np.ndarray, wal_seq: int | None = None
+        self,
+        columns: Mapping[str, Any],
+        pks: Any,
+        timestamps: np.ndarray,
+        wal_seq: int | None = None,
     ) -> int:
         """Append a validated batch; returns its first local row id. Caller holds the write lock."""
         n = len(timestamps)

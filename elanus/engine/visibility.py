@@ -43,7 +43,11 @@ def latest_delete_per_key(records: Sequence[DeleteRecord]) -> tuple[np.ndarray, 
 
 
 def _apply_deletes(
-    keys: np.ndarray, ts: np.ndarray, hidden: np.ndarray, scope: np.ndarray, records: Sequence[DeleteRecord]
+    keys: np.ndarray,
+    ts: np.ndarray,
+    hidden: np.ndarray,
+    scope: np.ndarray,
+    records: Sequence[DeleteRecord],
 ) -> None:
     dkeys, dts = latest_delete_per_key(records)
     if len(dkeys) == 0 or dkeys.dtype.kind != keys.dtype.kind:

@@ -14,6 +14,7 @@ import pytest
 
 from elanus.engine.engine import Engine
 from elanus.errors import DataDirLockedError
+
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_helpers import rows, simple_schema, visible  # noqa: E402
 
@@ -46,15 +47,16 @@ def test_reopen_after_abandon_without_close_replays_wal(tmp_path: Path) -> None:
         os._exit(0)
         """
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2], env=_ENV)
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2], env=_ENV
+    )
     with Engine.open(str(tmp_path)) as e:
         assert visible(e) == {2: 7, 3: 8, 4: 8}
 
 
 def test_second_open_of_a_data_dir_is_refused(tmp_path: Path) -> None:
-    with Engine.open(str(tmp_path)):
-        with pytest.raises(DataDirLockedError, match=str(tmp_path)):
-            Engine.open(str(tmp_path))
+    with Engine.open(str(tmp_path)), pytest.raises(DataDirLockedError, match=str(tmp_path)):
+        Engine.open(str(tmp_path))
 
 
 _ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}

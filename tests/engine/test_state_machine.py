@@ -23,7 +23,9 @@ class EngineModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = tempfile.mkdtemp()
-        self.engine = Engine.open(self.dir, sync=False, seal_rows=16, compact_min_rows=20, background=False)
+        self.engine = Engine.open(
+            self.dir, sync=False, seal_rows=16, compact_min_rows=20, background=False
+        )
         self.engine.create_collection("default", "c", simple_schema())
         self.model: dict[int, int] = {}
         self.tag = 0
@@ -61,7 +63,9 @@ class EngineModel(RuleBasedStateMachine):
     @rule()
     def reopen(self) -> None:
         self.engine.close()
-        self.engine = Engine.open(self.dir, sync=False, seal_rows=16, compact_min_rows=20, background=False)
+        self.engine = Engine.open(
+            self.dir, sync=False, seal_rows=16, compact_min_rows=20, background=False
+        )
 
     @invariant()
     def matches_model(self) -> None:
