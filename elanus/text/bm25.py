@@ -158,8 +158,10 @@ class BM25Stats:
         dims = np.asarray(dims, dtype=np.uint32)
         pos = np.searchsorted(self.dims, dims)
         pos_clipped = np.minimum(pos, max(len(self.dims) - 1, 0))
-        found = (pos < len(self.dims)) & (self.dims[pos_clipped] == dims) if len(self.dims) else (
-            np.zeros(len(dims), dtype=bool)
+        found = (
+            (pos < len(self.dims)) & (self.dims[pos_clipped] == dims)
+            if len(self.dims)
+            else (np.zeros(len(dims), dtype=bool))
         )
         out = np.zeros(len(dims), dtype=np.int64)
         out[found] = self.doc_freqs[pos_clipped[found]]
@@ -278,7 +280,5 @@ def bm25_scores(
     )
     q_rows = np.repeat(np.arange(n_queries), np.diff(weights.indptr))
     q_cols = np.searchsorted(query_dims, weights.indices)
-    narrow_q = sp.csr_array(
-        (weights.data, (q_rows, q_cols)), shape=(n_queries, len(query_dims))
-    )
+    narrow_q = sp.csr_array((weights.data, (q_rows, q_cols)), shape=(n_queries, len(query_dims)))
     return np.asarray((narrow_q @ narrow_docs.T).toarray(), dtype=np.float32)

@@ -82,9 +82,7 @@ class MatchIndex:
         order = np.lexsort((pos_arr, row_arr, term_ids))
         counts = np.bincount(term_ids, minlength=len(vocabulary))
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return MatchIndex(
-            analyzer, len(texts), vocabulary, offsets, row_arr[order], pos_arr[order]
-        )
+        return MatchIndex(analyzer, len(texts), vocabulary, offsets, row_arr[order], pos_arr[order])
 
     @property
     def vocabulary_size(self) -> int:
@@ -173,7 +171,8 @@ class MatchIndex:
             ends = np.cumsum(npz["vocab_lengths"])
             starts = ends - npz["vocab_lengths"]
             words: Sequence[str] = [
-                blob[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+                blob[s:e].decode("utf-8")
+                for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
             ]
             return MatchIndex(
                 create_analyzer(meta["analyzer_params"]),

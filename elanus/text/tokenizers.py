@@ -161,6 +161,7 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Tokenizer]] = {
 
 def create_tokenizer(spec: str | Mapping[str, Any]) -> Tokenizer:
     """Build a tokenizer from Milvus's ``tokenizer`` value: a name or ``{"type": name, ...}``."""
+    params: Mapping[str, Any]
     if isinstance(spec, str):
         name, params = spec, {"type": spec}
     elif isinstance(spec, Mapping):
