@@ -22,10 +22,11 @@ __all__ = ["SegmentColumnSource"]
 class SegmentColumnSource:
     """``elanus.expr.ColumnSource`` over the first ``num_rows`` rows of one segment."""
 
-    __slots__ = ("_view",)
+    __slots__ = ("_primary", "_view")
 
-    def __init__(self, view: SegmentView) -> None:
+    def __init__(self, view: SegmentView, primary_field: str | None = None) -> None:
         self._view = view
+        self._primary = primary_field
 
     @property
     def num_rows(self) -> int:
@@ -34,9 +35,11 @@ class SegmentColumnSource:
     def __len__(self) -> int:
         return self._view.num_rows
 
-    def column(self, name: str) -> Any:
-        """The column ``name`` (a schema field or ``$meta``), exactly ``num_rows`` long."""
-        return _cut(self._view.data.column(name), self._view.num_rows)
+    def column(self, name: str) -> pa.Array:
+        """The column ``name`` (a schema field or ``$meta``) as Arrow, ``num_rows`` long."""
+        if name == self._primary:
+            return _as_arrow(self.primary_keys())
+        return _as_arrow(_cut(self._view.data.column(name), self._view.num_rows))
 
     def primary_keys(self) -> Any:
         return _cut(self._view.data.primary_keys(), self._view.num_rows)
@@ -51,6 +54,29 @@ class SegmentColumnSource:
             return None
         finder = getattr(self._view.data, "scalar_index", None)
         return None if finder is None else finder(name)
+
+    def text_match(self, field: str, query: str) -> np.ndarray | None:
+        """Rows matching ``text_match``, when the segment has a match index for ``field``."""
+        matcher = getattr(self._view.data, "text_match", None)
+        if matcher is None:
+            return None
+        found = matcher(field, query)
+        return None if found is None else np.asarray(found, dtype=bool)[: self.num_rows]
+
+    def phrase_match(self, field: str, query: str, slop: int) -> np.ndarray | None:
+        matcher = getattr(self._view.data, "phrase_match", None)
+        if matcher is None:
+            return None
+        found = matcher(field, query, slop)
+        return None if found is None else np.asarray(found, dtype=bool)[: self.num_rows]
+
+
+def _as_arrow(column: Any) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks()
+    if isinstance(column, pa.Array):
+        return column
+    return pa.array(np.asarray(column))
 
 
 def _cut(column: Any, n: int) -> Any:

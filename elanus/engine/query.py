@@ -86,8 +86,6 @@ def _masks(snapshot: Snapshot, request: QueryRequest) -> SnapshotMasks:
 class _IdsPlan:
     """A filter that is exactly a primary-key lookup (``get`` / ``ids=``)."""
 
-    only_primary_keys = True
-
     def __init__(self, keys: list[Any]) -> None:
         self.primary_keys = keys
 

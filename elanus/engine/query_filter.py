@@ -55,29 +55,28 @@ def usable_rows(view: SegmentView) -> np.ndarray:
 
 def snapshot_masks(snapshot: Snapshot, plan: Any | None) -> SnapshotMasks:
     """Usable-row masks of every segment under ``plan`` (None: every live row)."""
-    masks = tuple(segment_mask(view, plan) for view in snapshot.segments)
+    pk = snapshot.schema.primary_field.name
+    masks = tuple(segment_mask(view, plan, pk) for view in snapshot.segments)
     return SnapshotMasks(masks, tuple(int(np.count_nonzero(m)) for m in masks))
 
 
-def segment_mask(view: SegmentView, plan: Any | None) -> np.ndarray:
+def segment_mask(
+    view: SegmentView, plan: Any | None, primary_field: str | None = None
+) -> np.ndarray:
     mask = usable_rows(view)
     if plan is None or view.num_rows == 0 or not mask.any():
         return mask
     keys = getattr(plan, "primary_keys", None)
     if keys is not None:
-        mask &= _key_mask(view, keys)
-        if getattr(plan, "only_primary_keys", False) or not mask.any():
-            return mask
-    passed = _evaluate(plan, SegmentColumnSource(view))
+        # The whole filter is a key lookup: no column needs reading.
+        return mask & _key_mask(view, keys)
+    passed = _evaluate(plan, SegmentColumnSource(view, primary_field))
     return mask & passed
 
 
 def _evaluate(plan: Any, source: SegmentColumnSource) -> np.ndarray:
     """Run a compiled filter over one segment: a bool mask of ``source.num_rows``."""
-    if hasattr(plan, "evaluate"):
-        out = plan.evaluate(source)
-    else:
-        out = expr.evaluate(plan, source)
+    out = plan.evaluate(source)
     if isinstance(out, (pa.ChunkedArray, pa.Array)):
         # Null (unknown) never matches, as in SQL.
         out = pc.fill_null(out, False).to_numpy(zero_copy_only=False)

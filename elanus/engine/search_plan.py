@@ -27,10 +27,12 @@ __all__ = [
     "SKIP",
     "SearchSpec",
     "SegmentSearchPlan",
+    "check_window",
     "choose_strategy",
     "default_metric",
     "plan_search",
     "plan_segments",
+    "resolve_group_field",
 ]
 
 MAX_TOPK = 16384
@@ -229,13 +231,13 @@ def plan_search(
         )
     metric = requested or indexed or default_metric(schema, fs)
     _check_metric(schema, fs, metric)
-    _check_window(limit, offset)
+    check_window(limit, offset)
     if round_decimal != -1 and not 0 <= round_decimal <= 6:
         raise ParameterError(
             f"round_decimal {round_decimal} is invalid, should be -1 or an integer in range [0, 6]"
         )
     radius, range_filter = _range_params(params, metric)
-    group_fs = _group_field(schema, group_by_field, group_size)
+    group_fs = resolve_group_field(schema, group_by_field, group_size)
     return SearchSpec(
         field=fs,
         metric=metric,
@@ -266,7 +268,7 @@ def _check_metric(schema: CollectionSchema, fs: FieldSchema, metric: str) -> Non
         )
 
 
-def _check_window(limit: int, offset: int) -> None:
+def check_window(limit: int, offset: int) -> None:
     if not isinstance(limit, int) or limit < 1 or limit > MAX_TOPK:
         raise ParameterError(f"topk [{limit}] is invalid, it should be in range [1, {MAX_TOPK}]")
     if offset < 0:
@@ -323,7 +325,9 @@ _GROUPABLE = frozenset(
 )
 
 
-def _group_field(schema: CollectionSchema, name: str | None, group_size: int) -> FieldSchema | None:
+def resolve_group_field(
+    schema: CollectionSchema, name: str | None, group_size: int
+) -> FieldSchema | None:
     if not name:
         return None
     fs = schema.get(name)

@@ -11,7 +11,6 @@ from test_search_kit import (
     DIM,
     brute_force,
     distances,
-    filters,  # noqa: F401  (fixture used by name below)
     make_snapshot,
     make_table,
     schema,
@@ -82,7 +81,6 @@ def test_offset_and_limit(table) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("threshold", [100, 50, 10, 1])
-@pytest.mark.usefixtures("filters")
 def test_filtered_at_several_selectivities(table, threshold: int) -> None:  # type: ignore[no-untyped-def]
     snap = make_snapshot(table, [150, 420])
     q = table.vec[:3]

@@ -8,16 +8,12 @@ columns; ``make_snapshot`` cuts a table of rows into segments with delete masks.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pytest
 
-import elanus.expr
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 
@@ -168,59 +164,6 @@ def brute_force(
         order = np.argsort(-dq if metric in ("IP", "COSINE") else dq, kind="stable")
         out.append([table.ids[r] for r in rows[order][offset : offset + limit]])
     return out
-
-
-# --- a stand-in filter until elanus.expr compiles filters -------------------------------
-
-_LEAF = re.compile(r"^\s*(\w+)\s*(==|!=|>=|<=|>|<|in)\s*(.+?)\s*$")
-
-
-@dataclass
-class _StubPlan:
-    text: str
-    params: dict[str, Any]
-    primary_keys: list[Any] | None = None
-    only_primary_keys: bool = False
-
-    def evaluate(self, source: Any) -> np.ndarray:
-        mask = np.ones(source.num_rows, dtype=bool)
-        for leaf in re.split(r"\s+and\s+", self.text):
-            m = _LEAF.match(leaf)
-            assert m, leaf
-            name, op, raw = m.groups()
-            value = json.loads(raw.replace("'", '"'))
-            col = source.primary_keys() if name == "id" else source.column(name)
-            if isinstance(col, np.ndarray):
-                col = pa.array(col)
-            funcs = {
-                "==": pc.equal,
-                "!=": pc.not_equal,
-                ">": pc.greater,
-                ">=": pc.greater_equal,
-                "<": pc.less,
-                "<=": pc.less_equal,
-            }
-            if op == "in":
-                got = pc.is_in(col, value_set=pa.array(value, type=col.type))
-            else:
-                got = funcs[op](col, pa.scalar(value, type=col.type))
-            mask &= np.asarray(pc.fill_null(got, False).to_numpy(zero_copy_only=False))
-        return mask
-
-
-def _stub_compile(text: str, schema_: Any, params: Any = None) -> _StubPlan:
-    m = _LEAF.match(text)
-    if m and m.group(1) == "id" and m.group(2) == "in" and " and " not in text:
-        keys = json.loads(m.group(3).replace("'", '"'))
-        return _StubPlan(text, dict(params or {}), keys, True)
-    return _StubPlan(text, dict(params or {}))
-
-
-@pytest.fixture
-def filters(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Filters work: the real compiler when ``elanus.expr`` has one, the stub otherwise."""
-    if not hasattr(elanus.expr, "compile_filter"):
-        monkeypatch.setattr(elanus.expr, "compile_filter", _stub_compile, raising=False)
 
 
 def test_kit_brute_force_orders_best_first() -> None:
