@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from elanus.client.convert import to_ranker
-from elanus.client.results import SearchResult, query_rows, search_hits
+from elanus.client.results import Hits, SearchResult, query_rows, search_hits
 from elanus.engine.api import EngineAPI
 from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequest
 from elanus.errors import ParameterError
-from elanus.schema import CollectionSchema, FieldSchema, FunctionType
-from elanus.schema.columns import normalize_column, normalize_columns, rows_to_columns
+from elanus.schema import CollectionSchema, DataType, FieldSchema, FunctionType
+from elanus.schema.columns import normalize_column, rows_to_columns
 
 __all__ = ["DataMethods"]
 
@@ -28,9 +28,8 @@ def _as_columns(schema: CollectionSchema, data: Any) -> tuple[dict[str, Any], in
     if module.startswith("pandas") and hasattr(data, "columns"):
         return {str(name): data[name] for name in data.columns}, len(data)
     if isinstance(data, Mapping):
-        values = list(data.values())
-        if values and all(_is_column(v) for v in values):
-            lengths = {len(v) for v in values}
+        if _is_column_dict(schema, data):
+            lengths = {len(v) for v in data.values()}
             if len(lengths) != 1:
                 raise ParameterError(
                     f"The data fields length is inconsistent. lengths: {sorted(lengths)}"
@@ -45,18 +44,36 @@ def _as_columns(schema: CollectionSchema, data: Any) -> tuple[dict[str, Any], in
     return rows_to_columns(schema, data)
 
 
-def _is_column(value: Any) -> bool:
+def _is_column_dict(schema: CollectionSchema, data: Mapping[str, Any]) -> bool:
+    """Whether a dict holds columns (``{"id": [1, 2], ...}``) rather than one row.
+
+    Decided by the fields whose one-row value is never a sequence (scalars that
+    are not ARRAY or JSON), else by a vector field holding a 2-D value.
+    """
+    for name, value in data.items():
+        field = schema.get(name)
+        if field is None or field.dtype in (DataType.ARRAY, DataType.JSON):
+            continue
+        if field.dtype.is_vector:
+            continue
+        return _is_sequence(value)
+    for name, value in data.items():
+        field = schema.get(name)
+        if field is not None and field.dtype.is_dense_vector:
+            if isinstance(value, np.ndarray):
+                return value.ndim == 2
+            return isinstance(value, list) and bool(value) and _is_sequence(value[0])
+    return False
+
+
+def _is_sequence(value: Any) -> bool:
+    if isinstance(value, (str, bytes, dict)):
+        return False
     if isinstance(value, np.ndarray):
         return value.ndim >= 1
-    module = type(value).__module__
-    if module.startswith(("pyarrow", "pandas")):
-        return True
-    # A list is a column when it is not itself one row's vector (list of numbers).
-    return isinstance(value, list) and not (value and isinstance(value[0], (int, float)))
-
-
-def _pk_filter(pk: FieldSchema, ids: list[Any]) -> list[Any]:
-    return list(ids)
+    return isinstance(value, (list, tuple)) or type(value).__module__.startswith(
+        ("pyarrow", "pandas")
+    )
 
 
 class DataMethods:
@@ -80,9 +97,9 @@ class DataMethods:
         raw, num_rows = _as_columns(schema, data)
         if num_rows == 0:
             return {"insert_count": 0, "ids": []}
-        columns = normalize_columns(schema, raw, num_rows)
+        # The engine casts and checks the columns: one place for every front door.
         result = self._engine.insert(
-            self._db, collection_name, columns, num_rows, partition_name or None
+            self._db, collection_name, raw, num_rows, partition_name or None
         )
         return {"insert_count": result.count, "ids": list(result.ids)}
 
@@ -99,11 +116,10 @@ class DataMethods:
         if num_rows == 0:
             return {"upsert_count": 0, "ids": []}
         partial = bool(kwargs.get("partial_update", False))
-        columns = normalize_columns(schema, raw, num_rows, for_upsert=True, partial=partial)
         result = self._engine.upsert(
             self._db,
             collection_name,
-            columns,
+            raw,
             num_rows,
             partition_name or None,
             partial_update=partial,
@@ -226,14 +242,17 @@ class DataMethods:
             and fn.function_type in (FunctionType.BM25, FunctionType.TEXTEMBEDDING)
             for fn in schema.functions
         )
-        if isinstance(data, str) or (
-            isinstance(data, np.ndarray) and data.ndim == 1 and field.dtype.is_dense_vector
-        ) or (
-            isinstance(data, list)
-            and data
-            and isinstance(data[0], (int, float, np.number))
-            and field.dtype.is_dense_vector
-        ) or isinstance(data, (bytes, dict)):
+        if (
+            isinstance(data, str)
+            or (isinstance(data, np.ndarray) and data.ndim == 1 and field.dtype.is_dense_vector)
+            or (
+                isinstance(data, list)
+                and data
+                and isinstance(data[0], (int, float, np.number))
+                and field.dtype.is_dense_vector
+            )
+            or isinstance(data, (bytes, dict))
+        ):
             data = [data]
         if text_input and isinstance(data, list) and data and all(isinstance(d, str) for d in data):
             return list(data)
@@ -505,6 +524,7 @@ class SearchIterator:
         self._batch = batch_size
         self._left = None if limit is None or limit < 0 else int(limit)
         self._offset = 0
+        self._seen: set[Any] = set()
         self._round = round_decimal
         self._ts = client._engine.current_timestamp()
 
@@ -513,24 +533,28 @@ class SearchIterator:
         if size <= 0:
             return []
         name, data, filter, output, params, partitions, field = self._args
+        # Each page re-runs the search at the iterator's snapshot for the first
+        # offset+size hits and keeps those not yet returned: pages never repeat
+        # or skip a hit even where equal distances order differently per call.
         result = self._client.search(  # type: ignore[attr-defined]
             name,
             data,
             filter=filter,
-            limit=size,
+            limit=self._offset + size,
             output_fields=output,
             search_params=params,
             partition_names=partitions,
             anns_field=field,
-            offset=self._offset,
             round_decimal=self._round,
             guarantee_timestamp=self._ts,
         )
-        page = result[0]
-        self._offset += len(page)
+        hits = result[0]
+        fresh = [h for h in hits if h.id not in self._seen][:size]
+        self._seen.update(h.id for h in fresh)
+        self._offset += len(fresh)
         if self._left is not None:
-            self._left -= len(page)
-        return page
+            self._left -= len(fresh)
+        return Hits(fresh, [h.id for h in fresh], [h.distance for h in fresh])
 
     def close(self) -> None:
         self._left = 0

@@ -161,10 +161,10 @@ def search_hits(
     schema: CollectionSchema, results: SearchResults, round_decimal: int = -1
 ) -> SearchResult:
     ids = column_values(schema, results.primary_field_name, results.ids)
-    distances = np.asarray(results.distances, dtype=np.float32)
+    dist_list = np.asarray(results.distances, dtype=np.float32).tolist()
     if round_decimal is not None and round_decimal >= 0:
-        distances = np.round(distances, round_decimal)
-    dist_list = distances.tolist()
+        # Rounded in float64 so 0.95 reads 0.95, not float32's 0.949999988.
+        dist_list = [round(d, round_decimal) for d in dist_list]
     names = [
         n for n in results.fields if n != results.primary_field_name or n in results.output_fields
     ]
