@@ -48,7 +48,11 @@ def _imports(path: Path) -> list[tuple[int, str]]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            found.append((node.lineno, target))
+            if target == "elanus":
+                # `from elanus import expr` imports the submodule elanus.expr
+                found.extend((node.lineno, f"elanus.{alias.name}") for alias in node.names)
+            else:
+                found.append((node.lineno, target))
     return [(line, name) for line, name in found if name == "elanus" or name.startswith("elanus.")]
 
 
