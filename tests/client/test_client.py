@@ -308,3 +308,19 @@ def test_search_iterator(client: MilvusClient) -> None:
     it = client.search_iterator("demo", [[1.0, 1.0, 0.0, 0.5]], batch_size=10, limit=22)
     seen = [h["id"] for page in it for h in page]
     assert len(seen) == 22 and len(set(seen)) == 22
+
+
+def test_hybrid_search_with_pymilvus_rankers(client: MilvusClient) -> None:
+    from elanus import AnnSearchRequest, RRFRanker, WeightedRanker
+
+    client.create_collection("demo", dimension=2)
+    client.insert("demo", [{"id": i, "vector": [1, i]} for i in range(5)])
+    legs = [
+        AnnSearchRequest([[1, 0]], "vector", {}, 3),
+        AnnSearchRequest([[0, 1]], "vector", {}, 3),
+    ]
+    fused = client.hybrid_search("demo", legs, RRFRanker(), limit=3)
+    assert len(fused) == 1 and len(fused[0]) == 3
+    assert fused[0][0]["distance"] >= fused[0][-1]["distance"]
+    weighted = client.hybrid_search("demo", legs[:1], WeightedRanker(1.0), limit=2)
+    assert [h["id"] for h in weighted[0]] == [0, 1]
