@@ -181,7 +181,10 @@ class CatalogStore:
         """Write the catalog atomically and bump its ``version``."""
         saved = _copy.copy(catalog)
         saved.version = catalog.version + 1
-        body = json.dumps(saved.to_json(), sort_keys=True)
+        try:
+            body = json.dumps(saved.to_json(), sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise StorageError(f"catalog holds a value that is not JSON: {exc}") from exc
         doc = json.dumps({"crc32": zlib.crc32(body.encode()), "catalog": body})
         self.fs.write_atomic(self.path, doc.encode())
         catalog.version = saved.version
