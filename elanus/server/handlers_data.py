@@ -35,8 +35,11 @@ _SEGMENT_LEVELS = {"L0": common_pb2.L0, "L1": common_pb2.L1, "L2": common_pb2.L2
 
 def _mutation(result: WriteResult, kind: str) -> milvus_pb2.MutationResult:
     reply = milvus_pb2.MutationResult(timestamp=result.timestamp)
-    reply.IDs.CopyFrom(ids_to_proto(result.ids))
-    reply.succ_index.extend(range(result.count))
+    if kind != "delete":
+        # Milvus answers a delete with its count only (pymilvus then returns
+        # {"delete_count": n}); the keys would be a list in the client's result.
+        reply.IDs.CopyFrom(ids_to_proto(result.ids))
+        reply.succ_index.extend(range(result.count))
     if kind == "insert":
         reply.insert_cnt = result.count
     elif kind == "upsert":
