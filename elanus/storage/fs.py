@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-__all__ = ["FileSystem", "LocalFileSystem", "join"]
+__all__ = ["FileSystem", "LocalFileSystem", "fsync_dir", "join"]
 
 
 def join(*parts: str) -> str:

@@ -3,8 +3,9 @@
     <root>/
       LOCK, LOCK.info                 data-directory lock and its holder
       catalog.json                    databases, collections, partitions, aliases, indexes
-      wal/<first seq>.wal             the write-ahead log, shared by all collections
+      wal/<first seq>.wal             a write-ahead log shared by all collections, or
       collections/<collection id>/
+        wal/<first seq>.wal           one log per collection (the engine picks one scheme)
         manifest/<version>.json       live segments of the collection
         segments/<segment id>/        one sealed segment (segment_files)
           indexes/<index name>/       index files of that segment
@@ -45,6 +46,9 @@ class DataLayout:
 
     def collection_dir(self, collection_id: int) -> str:
         return join(self.collections_dir, str(collection_id))
+
+    def collection_wal_dir(self, collection_id: int) -> str:
+        return join(self.collection_dir(collection_id), "wal")
 
     def manifest_dir(self, collection_id: int) -> str:
         return join(self.collection_dir(collection_id), "manifest")

@@ -136,7 +136,7 @@ class WriteAheadLog:
                 if len(payload) > _MAX_RECORD:
                     raise StorageError(f"WAL record of {len(payload)} bytes is too large")
                 seq += 1
-                parts.append(_frame(seq, payload))
+                parts.append(frame_record(seq, payload))
             data = b"".join(parts)
             current = self._files[-1]
             try:
@@ -236,7 +236,8 @@ class WriteAheadLog:
         return _File(path, first_seq, len(MAGIC))
 
 
-def _frame(seq: int, payload: bytes) -> bytes:
+def frame_record(seq: int, payload: bytes) -> bytes:
+    """One record as it lies in a log file (header + payload)."""
     length_seq = _LEN_SEQ.pack(len(payload), seq)
     crc = zlib.crc32(payload, zlib.crc32(length_seq))
     return _HEADER.pack(len(payload), crc, seq) + payload

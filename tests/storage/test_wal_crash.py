@@ -11,7 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from elanus.storage.wal import WriteAheadLog, _frame
+from elanus.storage.wal import WriteAheadLog, frame_record
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "elanus"
 
@@ -79,7 +79,7 @@ def test_killed_writer_loses_no_acknowledged_record(tmp_path: Path) -> None:
             # what a kill inside write() would: part of the next, unacknowledged frame.
             newest = max(p for p in Path(wal_dir).iterdir() if p.suffix == ".wal")
             with open(newest, "ab") as fh:
-                fh.write(_frame(10**9, body(1))[: rng.randint(1, 500)])
+                fh.write(frame_record(10**9, body(1))[: rng.randint(1, 500)])
 
         with WriteAheadLog(wal_dir, segment_bytes=1 << 20) as wal:
             seqs = []
