@@ -237,3 +237,35 @@ def test_empty_snapshot_gives_empty_hits(table) -> None:  # type: ignore[no-unty
         snap, SearchRequest(table.vec[:2], "vec", limit=3, search_params={"metric_type": "L2"})
     )
     assert res.topks == [0, 0] and len(res.distances) == 0
+
+
+class _CountingIndex:
+    """A stand-in vector index (exact, numpy) that records the masks it was given."""
+
+    metric_type = "L2"
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        self.calls: list[np.ndarray | None] = []
+
+    def search(self, queries, k, params=None, allowed=None):  # type: ignore[no-untyped-def]
+        self.calls.append(allowed)
+        d = distances("L2", self.vectors, queries)
+        if allowed is not None:
+            d = np.where(allowed[None, :], d, np.inf)
+        ids = np.argsort(d, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(d, ids, 1).astype(np.float32), ids
+
+
+def test_index_used_when_many_rows_pass_and_scan_when_few() -> None:
+    table = make_table(3000, seed=2)
+    snap = make_snapshot(table, [], index_specs={"vec": {"metric_type": "L2"}})
+    index = _CountingIndex(table.vec)
+    snap.segments[0].data.indexes["vec"] = index  # type: ignore[attr-defined]
+    q = table.vec[:2]
+    res = execute_search(snap, SearchRequest(q, "vec", limit=5, filter="age >= 20"))
+    assert len(index.calls) == 1 and index.calls[0] is not None
+    assert per_query(res) == brute_force(table, table.age >= 20, q, "L2", 5)
+    res = execute_search(snap, SearchRequest(q, "vec", limit=5, filter="age < 3"))
+    assert len(index.calls) == 1  # 3 % of rows pass: exact scan of the survivors
+    assert per_query(res) == brute_force(table, table.age < 3, q, "L2", 5)
