@@ -23,12 +23,13 @@ from elanus.errors import (
     AlreadyExistsError,
     CollectionNotFound,
     DatabaseNotFound,
+    IndexNotFound,
     ParameterError,
     PartitionNotFound,
     SchemaError,
 )
 from elanus.schema import CollectionSchema, FieldSchema
-from elanus.schema.validate import validate_field, validate_schema
+from elanus.schema.validate import validate_field, validate_name, validate_schema
 
 __all__ = ["CatalogOperations"]
 
@@ -97,6 +98,7 @@ class CatalogOperations(EngineState):
         indexes: list[IndexSpec] | None = None,
         load: bool = True,
     ) -> None:
+        validate_name("collection", name)
         validated = validate_schema(schema, name)
         level = ConsistencyLevel.parse(consistency_level)
         with self.catalog.lock:
@@ -121,7 +123,7 @@ class CatalogOperations(EngineState):
                         f"num_partitions should be in range [1, 1024], got {count}"
                     )
                 partitions = [
-                    PartitionMeta(f"{DEFAULT_PARTITION}_{i}", self.oracle.now(), now)
+                    PartitionMeta(f"{DEFAULT_PARTITION}_{i}", self.oracle.now(), now, loaded=load)
                     for i in range(count)
                 ]
             else:
@@ -130,7 +132,7 @@ class CatalogOperations(EngineState):
                         "num_partitions should only be specified with partition key field enabled"
                     )
                 count = 1
-                partitions = [PartitionMeta(DEFAULT_PARTITION, self.oracle.now(), now)]
+                partitions = [PartitionMeta(DEFAULT_PARTITION, self.oracle.now(), now, loaded=load)]
             meta = CollectionMeta(
                 collection_id=self.oracle.now(),
                 name=name,
@@ -294,6 +296,7 @@ class CatalogOperations(EngineState):
     def load_collection(self, db: str, name: str) -> None:
         with self.catalog.lock:
             meta = self._meta(db, name)
+            _require_vector_indexes(meta)
             meta.loaded = True
             for p in meta.partitions:
                 p.loaded = True
@@ -372,6 +375,7 @@ class CatalogOperations(EngineState):
     def load_partitions(self, db: str, collection: str, partitions: list[str]) -> None:
         with self.catalog.lock:
             meta = self._meta(db, collection)
+            _require_vector_indexes(meta)
             for name in partitions:
                 self._partition(meta, name).loaded = True
             meta.loaded = True
@@ -445,3 +449,15 @@ class CatalogOperations(EngineState):
     def _require_database(self, name: str) -> None:
         if name not in self.catalog.databases:
             raise DatabaseNotFound(f"database not found[database={name}]")
+
+
+def _require_vector_indexes(meta: CollectionMeta) -> None:
+    """Milvus loads a collection only once every vector field has an index."""
+    schema = CollectionSchema.from_dict(meta.schema)
+    indexed = {index.field_name for index in meta.indexes}
+    for f in schema.vector_fields:
+        if f.name not in indexed:
+            raise IndexNotFound(
+                f"there is no vector index on field: [{f.name}], please create index firstly: "
+                f"collection={meta.name}: index not found"
+            )

@@ -170,7 +170,6 @@ def test_schema_and_index_params_from_pymilvus_builders(client: MilvusClient) ->
     assert hits[0][0]["pk"] == res["ids"][0] and hits[0][0]["distance"] == pytest.approx(0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine loads a collection created with load=False")
 def test_collection_without_index_is_not_loaded(client: MilvusClient) -> None:
     schema = MilvusClient.create_schema()
     schema.add_field("id", DataType.INT64, is_primary=True)
@@ -262,7 +261,6 @@ def test_bad_input_is_rejected_whole(client: MilvusClient) -> None:
         client.create_collection("bad_dim", dimension=1)
 
 
-@pytest.mark.xfail(strict=True, reason="engine does not check the collection name on create")
 def test_bad_collection_name(client: MilvusClient) -> None:
     with pytest.raises(SchemaError, match="first character of a collection name"):
         client.create_collection("1bad", dimension=4)
