@@ -8,7 +8,7 @@ from elanus.client import engines
 from elanus.client.admin import AdminMethods
 from elanus.client.data import DataMethods
 from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
-from elanus.errors import ElanusError, NotSupportedError
+from elanus.errors import ElanusError
 
 __all__ = ["MilvusClient"]
 
@@ -60,9 +60,24 @@ class MilvusClient(AdminMethods, DataMethods):
         self.close()
 
     def run_analyzer(
-        self, texts: str | list[str], analyzer_params: Any = None, **kwargs: Any
+        self,
+        texts: str | list[str],
+        analyzer_params: Any = None,
+        with_hash: bool = False,
+        with_detail: bool = False,
+        collection_name: str | None = None,
+        field_name: str | None = None,
+        analyzer_names: str | list[str] | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
     ) -> Any:
-        runner = getattr(self._engine, "run_analyzer", None)
-        if runner is None:
-            raise NotSupportedError("run_analyzer is not supported yet")
-        return runner(texts, analyzer_params, **kwargs)
+        return self._engine.run_analyzer(
+            texts,
+            analyzer_params,
+            with_detail=with_detail,
+            with_hash=with_hash,
+            db=self._db,
+            collection=collection_name,
+            field=field_name,
+            analyzer_names=analyzer_names,
+        )

@@ -231,7 +231,7 @@ class EngineAPI(Protocol):
         ...
 
     def get_compaction_state(self, compaction_id: int) -> str:
-        """"Executing" or "Completed"."""
+        """ "Executing" or "Completed"."""
         ...
 
     def list_segments(self, db: str, collection: str) -> list[SegmentInfo]: ...
@@ -243,7 +243,9 @@ class EngineAPI(Protocol):
         ...
 
     def drop_index(self, db: str, collection: str, index_name: str) -> None: ...
-    def list_indexes(self, db: str, collection: str, field_name: str | None = None) -> list[str]: ...
+    def list_indexes(
+        self, db: str, collection: str, field_name: str | None = None
+    ) -> list[str]: ...
     def describe_index(self, db: str, collection: str, index_name: str) -> IndexInfo: ...
     def alter_index_properties(
         self, db: str, collection: str, index_name: str, properties: Mapping[str, str]
@@ -252,3 +254,19 @@ class EngineAPI(Protocol):
 
     # --- timestamps --------------------------------------------------------------
     def current_timestamp(self) -> int: ...
+
+    # --- text ----------------------------------------------------------------------
+    def run_analyzer(
+        self,
+        texts: str | list[str],
+        analyzer_params: Mapping[str, Any] | str | None = None,
+        *,
+        with_detail: bool = False,
+        with_hash: bool = False,
+        db: str = DEFAULT_DATABASE,
+        collection: str | None = None,
+        field: str | None = None,
+        analyzer_names: str | list[str] | None = None,
+    ) -> Any:
+        """Tokens of each text (``elanus.text.AnalyzeResult``; a list for a list of texts)."""
+        ...

@@ -56,19 +56,15 @@ class SegmentColumnSource:
         return None if finder is None else finder(name)
 
     def text_match(self, field: str, query: str) -> np.ndarray | None:
-        """Rows matching ``text_match``, when the segment has a match index for ``field``."""
-        matcher = getattr(self._view.data, "text_match", None)
-        if matcher is None:
-            return None
-        found = matcher(field, query)
-        return None if found is None else np.asarray(found, dtype=bool)[: self.num_rows]
+        """Rows matching ``text_match``, from the segment's cached match index."""
+        from elanus.engine.text_match import text_match_rows
+
+        return text_match_rows(self._view.data, field, query, self.num_rows)
 
     def phrase_match(self, field: str, query: str, slop: int) -> np.ndarray | None:
-        matcher = getattr(self._view.data, "phrase_match", None)
-        if matcher is None:
-            return None
-        found = matcher(field, query, slop)
-        return None if found is None else np.asarray(found, dtype=bool)[: self.num_rows]
+        from elanus.engine.text_match import phrase_match_rows
+
+        return phrase_match_rows(self._view.data, field, query, slop, self.num_rows)
 
 
 def _as_arrow(column: Any) -> pa.Array:

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from elanus.engine.api import DEFAULT_PARTITION, SegmentInfo
 from elanus.engine.collection import CollectionData, DeleteBatch, InsertBatch
 from elanus.engine.compaction import run_compaction
+from elanus.engine.functions import apply_functions
 from elanus.engine.keys import as_key_array
 from elanus.engine.metadata import CollectionMeta
 from elanus.engine.requests import (
@@ -141,6 +142,7 @@ class DataOperations(EngineState):
         schema = data.schema
         target = self._target_partition(meta, schema, partition)
         cols = normalize_columns(schema, columns, num_rows, for_upsert=upsert, partial=partial)
+        cols = apply_functions(schema, cols, num_rows)
         pk = schema.primary_field
         if pk.name not in cols:
             cols[pk.name] = self._auto_ids(schema, num_rows)
@@ -153,6 +155,8 @@ class DataOperations(EngineState):
 
         def make(ts: int) -> list[InsertBatch | DeleteBatch]:
             full = self._fill_partial(data, schema, cols, pks, num_rows) if partial else cols
+            if partial and full is not cols:
+                full = apply_functions(schema, full, num_rows)
             routing = target
             if (
                 routing is None

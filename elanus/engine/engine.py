@@ -14,6 +14,7 @@ from typing import Any
 
 import filelock
 
+from elanus.engine.analyzer_ops import AnalyzerOperations
 from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.catalog_ops import CatalogOperations
 from elanus.engine.data_ops import DataOperations
@@ -26,7 +27,7 @@ from elanus.errors import DataDirLockedError
 __all__ = ["Engine", "EngineOptions"]
 
 
-class Engine(CatalogOperations, DataOperations, IndexOperations):
+class Engine(CatalogOperations, DataOperations, IndexOperations, AnalyzerOperations):
     def __init__(self, data_dir: str, options: EngineOptions) -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.options = options

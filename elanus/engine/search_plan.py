@@ -231,6 +231,10 @@ def plan_search(
         )
     metric = requested or indexed or default_metric(schema, fs)
     _check_metric(schema, fs, metric)
+    if metric == "BM25":
+        from elanus.engine.fulltext import bm25_search_params
+
+        params.update(bm25_search_params(snapshot, fs))
     check_window(limit, offset)
     if round_decimal != -1 and not 0 <= round_decimal <= 6:
         raise ParameterError(

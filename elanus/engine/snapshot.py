@@ -45,8 +45,7 @@ class SegmentData(Protocol):
         """The built ``elanus.index`` VectorIndex for the field, or None (search exactly)."""
         ...
 
-    def scalar_index(self, field_name: str) -> Any | None:
-        ...
+    def scalar_index(self, field_name: str) -> Any | None: ...
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,9 @@ class Snapshot:
     segments: tuple[SegmentView, ...]
     # Vector index definitions by field name (IndexSpec-like dicts), for metric defaults.
     index_specs: dict[str, Any] = field(default_factory=dict)
+    # The whole collection when this snapshot is cut to some partitions: BM25
+    # corpus statistics are collection-wide (docs/fulltext.md).
+    collection_wide: Snapshot | None = None
 
     def in_partitions(self, names: list[str] | None) -> Snapshot:
         if not names:
@@ -95,7 +97,14 @@ class Snapshot:
             self.schema,
             tuple(s for s in self.segments if s.partition_name in wanted),
             self.index_specs,
+            self.collection_wide or self,
         )
+
+    def query_encoder(self, field_name: str, texts: list[str]) -> Any:
+        """Query text on a function output field turned into query vectors."""
+        from elanus.engine.fulltext import encode_text_queries
+
+        return encode_text_queries(self, field_name, texts)
 
     @property
     def live_count(self) -> int:
