@@ -195,9 +195,9 @@ def _queries_of(request: milvus_pb2.SearchRequest) -> Any:
 def search_from_proto(request: milvus_pb2.SearchRequest) -> SearchRequest:
     if request.function_score.functions:
         raise NotSupportedError("search with a function score ranker is not supported by Elanus")
+    # A search_iter_v2 probe gets an ordinary answer without an iterator token;
+    # pymilvus then falls back to its range-search iterator (v1).
     params = {kv.key: kv.value for kv in request.search_params}
-    if _bool(params, "search_iter_v2"):
-        raise NotSupportedError("search iterator v2 is not supported by Elanus")
     return _search_from_params(
         params,
         _queries_of(request),

@@ -11,12 +11,15 @@ from pymilvus.grpc_gen import milvus_pb2_grpc
 from elanus.engine.api import EngineAPI
 from elanus.server.handlers_data import DataHandlers
 from elanus.server.handlers_ddl import DefinitionHandlers
+from elanus.server.handlers_text import TextHandlers
 from elanus.server.rpc import RpcStats, rpc_names, unsupported
 
 __all__ = ["ElanusMilvusService", "supported_rpcs"]
 
 
-class ElanusMilvusService(DefinitionHandlers, DataHandlers, milvus_pb2_grpc.MilvusServiceServicer):
+class ElanusMilvusService(
+    DefinitionHandlers, DataHandlers, TextHandlers, milvus_pb2_grpc.MilvusServiceServicer
+):
     def __init__(self, engine: EngineAPI) -> None:
         self.engine = engine
         self.stats = RpcStats()
@@ -24,7 +27,7 @@ class ElanusMilvusService(DefinitionHandlers, DataHandlers, milvus_pb2_grpc.Milv
 
 
 def _implemented(name: str) -> bool:
-    return any(name in vars(base) for base in (DefinitionHandlers, DataHandlers))
+    return any(name in vars(base) for base in (DefinitionHandlers, DataHandlers, TextHandlers))
 
 
 def supported_rpcs() -> list[str]:

@@ -279,3 +279,20 @@ def test_sigterm_keeps_data_across_restart(tmp_path: Path) -> None:
 def test_json_meta_is_canonical(client: MilvusClient, books: str) -> None:
     got = client.query(books, filter="id == 0", output_fields=["$meta"], consistency_level="Strong")
     assert json.loads(json.dumps(got[0]))["genre"] == "sf"
+
+
+def test_iterators(client: MilvusClient, books: str) -> None:
+    seen: list[int] = []
+    iterator = client.query_iterator(books, batch_size=7, filter="id >= 0", output_fields=["id"])
+    while batch := iterator.next():
+        seen.extend(r["id"] for r in batch)
+    iterator.close()
+    assert sorted(seen) == list(range(50))
+    found: list[int] = []
+    search_iter = client.search_iterator(
+        books, data=[VECTORS[0].tolist()], batch_size=10, limit=30, output_fields=["id"]
+    )
+    while batch := search_iter.next():
+        found.extend(h["id"] for h in batch)
+    search_iter.close()
+    assert len(found) == len(set(found)) == 30
