@@ -101,7 +101,7 @@ class _Checker:
             if not self.schema.enable_dynamic_field:
                 self.fail("the dynamic field is not enabled for this collection", node)
             if not keys:
-                self.fail("$meta must be followed by a key, as in $meta[\"key\"]", node)
+                self.fail('$meta must be followed by a key, as in $meta["key"]', node)
             self.columns.add(DYNAMIC_FIELD_NAME)
             return ir.ColumnValue(DYNAMIC_FIELD_NAME, "json", keys)
         field = self.schema.get(name)
@@ -132,7 +132,9 @@ class _Checker:
             return ir.ColumnValue(field.name, "json", keys, None, field.nullable)
         if kind == "array":
             if len(keys) != 1 or not isinstance(keys[0], int):
-                self.fail(f"array field {field.name} takes one integer index, as in {field.name}[0]", node)
+                self.fail(
+                    f"array field {field.name} takes one integer index, as in {field.name}[0]", node
+                )
             assert element is not None
             return ir.ColumnValue(field.name, element, keys, element, field.nullable)
         self.fail(f"field {field.name} of type {field.dtype.name} cannot be indexed", node)
@@ -141,9 +143,9 @@ class _Checker:
         """Evaluate a constant sub-tree, or return None when it reads a column."""
         if isinstance(node, n.Literal):
             value = node.value
-            if isinstance(value, int) and not isinstance(value, bool):
-                if not _INT64_MIN <= value <= _INT64_MAX:
-                    self.fail(f"integer {value} is out of the int64 range", node)
+            in_range = _INT64_MIN <= value <= _INT64_MAX if isinstance(value, int) else True
+            if not in_range:
+                self.fail(f"integer {value} is out of the int64 range", node)
             return value
         if isinstance(node, n.ListLit):
             items = []
@@ -185,7 +187,9 @@ class _Checker:
 
     def template(self, node: n.Template) -> Any:
         if node.name not in self.params:
-            self.fail(f"the value of expression template variable name {{{node.name}}} is not found", node)
+            self.fail(
+                f"the value of expression template variable name {{{node.name}}} is not found", node
+            )
         value = self.params[node.name]
         return self.param_value(value, node)
 
@@ -204,7 +208,9 @@ class _Checker:
 
     def fold(self, node: n.Arith, left: Any, right: Any) -> Any:
         if isinstance(left, _Instant) and isinstance(right, IntervalValue):
-            self.fail("adding an INTERVAL to an ISO constant is not supported; compute it first", node)
+            self.fail(
+                "adding an INTERVAL to an ISO constant is not supported; compute it first", node
+            )
         for v in (left, right):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 self.fail(f"arithmetic operator {node.op} applies to numbers only", node)
@@ -282,10 +288,9 @@ class _Checker:
 
     def predicate(self, node: n.Node) -> ir.Predicate:
         if isinstance(node, n.Logical):
-            left, right = self.predicate(node.left), self.predicate(node.right)
             cls = ir.AllOf if node.op == "and" else ir.AnyOf
             children: list[ir.Predicate] = []
-            for child in (left, right):
+            for child in map(self.predicate, node.operands):
                 children.extend(child.children if isinstance(child, cls) else (child,))
             return cls(tuple(children))
         if isinstance(node, n.Not):
@@ -300,7 +305,9 @@ class _Checker:
         if isinstance(node, n.Like):
             target = self.value(node.value)
             if target.kind not in ("str", "json") or not isinstance(target, ir.ColumnValue):
-                self.fail(f"like applies to VARCHAR fields and JSON values, not {_describe(target)}", node)
+                self.fail(
+                    f"like applies to VARCHAR fields and JSON values, not {_describe(target)}", node
+                )
             return ir.LikeMatch(target, node.pattern)
         if isinstance(node, n.IsNull):
             if not isinstance(node.value, n.Path):
@@ -310,8 +317,12 @@ class _Checker:
             return ir.Negate(pred) if node.negate else pred
         if isinstance(node, n.Exists):
             target_value = self.value(node.value)
-            if not (isinstance(target_value, ir.ColumnValue) and target_value.kind == "json" and target_value.path):
-                self.fail("exists applies to a JSON key, as in exists meta[\"key\"]", node)
+            if not (
+                isinstance(target_value, ir.ColumnValue)
+                and target_value.kind == "json"
+                and target_value.path
+            ):
+                self.fail('exists applies to a JSON key, as in exists meta["key"]', node)
             return ir.Exists(target_value)
         if isinstance(node, n.Call):
             return self.call(node)
@@ -349,7 +360,10 @@ class _Checker:
         elif "json" in (lk, rk):
             self.fail("comparing a JSON value with another field is not supported", node)
         elif not (lk == rk or (lk in _NUMERIC and rk in _NUMERIC)):
-            self.fail(f"comparisons between {_describe(left)} and {_describe(right)} are not supported", node)
+            self.fail(
+                f"comparisons between {_describe(left)} and {_describe(right)} are not supported",
+                node,
+            )
         elif lk in ("array", "geo"):
             self.fail(f"comparisons between {_describe(left)} values are not supported", node)
         if lk == "bool" and op not in ("==", "!="):
@@ -374,18 +388,20 @@ class _Checker:
                     self.fail("bool values support only == and !=", node)
                 return right
             self.fail(f"comparing a JSON value with {_describe(right)} is not supported", node)
-        elif lk in _NUMERIC and rk in _NUMERIC:
+        elif lk in _NUMERIC and rk in _NUMERIC or lk == rk and lk in ("str", "bool"):
             return right
-        elif lk == rk and lk in ("str", "bool"):
-            return right
-        self.fail(f"comparisons between {_describe(left)} and {_describe(right)} are not supported", node)
+        self.fail(
+            f"comparisons between {_describe(left)} and {_describe(right)} are not supported", node
+        )
 
     def term(self, node: n.Term) -> ir.Predicate:
         target = self.value(node.value)
         items = self.constant(node.items)
         if not isinstance(items, list):
             self.fail("in / not in takes a list, as in a in [1, 2]", node.items)
-        if not isinstance(target, ir.ColumnValue) and not isinstance(target, (ir.ArithValue, ir.Length)):
+        if not isinstance(target, ir.ColumnValue) and not isinstance(
+            target, (ir.ArithValue, ir.Length)
+        ):
             self.fail("in / not in applies to a field", node)
         values = tuple(self.term_item(target, item, node) for item in items)
         pred = ir.InSet(target, values)
@@ -449,7 +465,7 @@ class _Checker:
             self.fail(f"{node.name} takes a list second argument", node.args[1])
         checked = []
         for item in items:
-            if isinstance(item, list) or isinstance(item, (_Instant, IntervalValue)):
+            if isinstance(item, (list, _Instant, IntervalValue)):
                 self.fail(f"{node.name} takes scalar values", node.args[1])
             if target.kind == "array":
                 element = ir.ColumnValue(target.column, target.element or "", ())
@@ -466,7 +482,9 @@ class _Checker:
             self.fail(f"{node.name} takes a GEOMETRY field first", node)
         target = self.column(first)
         if target.kind != "geo":
-            self.fail(f"{node.name} takes a GEOMETRY field, {first.name} is {_describe(target)}", node)
+            self.fail(
+                f"{node.name} takes a GEOMETRY field, {first.name} is {_describe(target)}", node
+            )
         op = name[3:]
         if count == 1:
             return ir.Geo(op, target.column, None)
@@ -499,7 +517,9 @@ class _Checker:
             self.fail(f"{node.name} takes a VARCHAR field first", node)
         field = self.schema.field(first.name)
         if field.dtype not in (DataType.VARCHAR, DataType.TEXT, DataType.STRING):
-            self.fail(f"{node.name} takes a VARCHAR field, {field.name} is {field.dtype.name}", node)
+            self.fail(
+                f"{node.name} takes a VARCHAR field, {field.name} is {field.dtype.name}", node
+            )
         if not (field.enable_analyzer and field.enable_match):
             self.fail(
                 f"field {field.name} does not enable match",
@@ -545,7 +565,11 @@ def _describe(value: ir.Value) -> str:
     }
     label = names.get(value.kind, value.kind)
     if isinstance(value, ir.ColumnValue):
-        return f"field {value.column} ({label})" if not value.path else f"{value.column}{list(value.path)} ({label})"
+        return (
+            f"field {value.column} ({label})"
+            if not value.path
+            else f"{value.column}{list(value.path)} ({label})"
+        )
     return label
 
 

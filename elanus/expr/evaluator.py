@@ -37,7 +37,13 @@ _NP_CMP: dict[str, Callable[[Any, Any], Any]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-_PC_CMP = {"==": pc.equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater, ">=": pc.greater_equal}
+_PC_CMP = {
+    "==": pc.equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
 _EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -107,7 +113,9 @@ class _Evaluator:
     def plain(self, arr: pa.Array, kind: str, valid: Mask) -> _Vec:
         if kind in ("int", "float", "bool"):
             filled = pc.fill_null(arr, False if kind == "bool" else 0) if arr.null_count else arr
-            return _Vec("bool" if kind == "bool" else "num", filled.to_numpy(zero_copy_only=False), valid)
+            return _Vec(
+                "bool" if kind == "bool" else "num", filled.to_numpy(zero_copy_only=False), valid
+            )
         if kind == "ts":
             ints = arr.cast(pa.int64())
             if ints.null_count:
@@ -453,7 +461,10 @@ def _dwithin(geoms: np.ndarray, query: Any, meters: float) -> Mask:
     coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     lon1, lat1 = np.radians(coords[:, 0, 0]), np.radians(coords[:, 0, 1])
     lon2, lat2 = np.radians(coords[:, 1, 0]), np.radians(coords[:, 1, 1])
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     dist = 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
     out[present] = dist <= meters
     return out

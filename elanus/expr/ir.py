@@ -11,7 +11,7 @@ plus ``interval`` and ``list`` for constants.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "AllOf",
@@ -69,7 +69,7 @@ class Length:
     kind: str = "int"
 
 
-Value = Union[ColumnValue, Const, ArithValue, Length]
+Value = ColumnValue | Const | ArithValue | Length
 
 
 @dataclass(frozen=True)
@@ -145,17 +145,17 @@ class ConstPredicate:
     value: bool
 
 
-Predicate = Union[
-    Compare,
-    InSet,
-    LikeMatch,
-    IsNull,
-    Exists,
-    Contains,
-    TextMatch,
-    Geo,
-    AllOf,
-    AnyOf,
-    Negate,
-    ConstPredicate,
-]
+Predicate = (
+    Compare
+    | InSet
+    | LikeMatch
+    | IsNull
+    | Exists
+    | Contains
+    | TextMatch
+    | Geo
+    | AllOf
+    | AnyOf
+    | Negate
+    | ConstPredicate
+)

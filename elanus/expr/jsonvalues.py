@@ -31,6 +31,7 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+_NONE_TYPE = type(None)
 
 _CACHE_COLUMNS = 16
 
@@ -82,9 +83,7 @@ def _parse_column(arr: pa.Array) -> list[Any]:
 def _step(values: list[Any], key: str | int) -> list[Any]:
     if isinstance(key, str):
         return [v.get(key, MISSING) if type(v) is dict else MISSING for v in values]
-    return [
-        v[key] if type(v) is list and 0 <= key < len(v) else MISSING for v in values
-    ]
+    return [v[key] if type(v) is list and 0 <= key < len(v) else MISSING for v in values]
 
 
 class JsonValues:
@@ -113,7 +112,7 @@ class JsonValues:
     @property
     def is_null(self) -> np.ndarray:
         if "null" not in self._views:
-            self._views["null"] = self.types == type(None)
+            self._views["null"] = self.types == _NONE_TYPE
         return self._views["null"]  # type: ignore[no-any-return]
 
     def numbers(self) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +128,8 @@ class JsonValues:
     def strings(self) -> tuple[np.ndarray, pa.Array]:
         if "str" not in self._views:
             mask = self._mask(str)
-            data = pa.array(np.where(mask, self.objects, None), type=pa.string(), from_pandas=True)
+            texts = np.where(mask, self.objects, None)  # type: ignore[call-overload]
+            data = pa.array(texts, type=pa.string(), from_pandas=True)
             self._views["str"] = (mask, data)
         return self._views["str"]  # type: ignore[no-any-return]
 

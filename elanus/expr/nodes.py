@@ -7,7 +7,6 @@ The tree says what was written; ``elanus.expr.checker`` says what it means.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 __all__ = [
     "Arith",
@@ -29,7 +28,7 @@ __all__ = [
     "Unary",
 ]
 
-Scalar = Union[bool, int, float, str]
+Scalar = bool | int | float | str
 
 
 @dataclass(frozen=True)
@@ -145,27 +144,28 @@ class Not:
 
 @dataclass(frozen=True)
 class Logical:
+    """``a and b and c``: a flat run of operands, so long filters do not nest deeply."""
+
     op: str  # "and" / "or"
-    left: Node
-    right: Node
+    operands: tuple[Node, ...]
     pos: int
 
 
-Node = Union[
-    Literal,
-    ListLit,
-    Template,
-    Iso,
-    Interval,
-    Path,
-    Unary,
-    Arith,
-    Comparison,
-    Term,
-    Like,
-    IsNull,
-    Exists,
-    Call,
-    Not,
-    Logical,
-]
+Node = (
+    Literal
+    | ListLit
+    | Template
+    | Iso
+    | Interval
+    | Path
+    | Unary
+    | Arith
+    | Comparison
+    | Term
+    | Like
+    | IsNull
+    | Exists
+    | Call
+    | Not
+    | Logical
+)

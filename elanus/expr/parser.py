@@ -16,7 +16,7 @@ from elanus.expr import nodes as n
 __all__ = ["parse", "unescape"]
 
 _GRAMMAR = FsPath(__file__).with_name("grammar.lark")
-_MAX_LENGTH = 65536
+_MAX_LENGTH = 16 * 1024 * 1024
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,6 +46,50 @@ def unescape(body: str) -> str:
     return _ESCAPE_RE.sub(one, body)
 
 
+_ITEM = r"""(?:[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|"[^"\\\n]*"|'[^'\\\n]*')"""
+_LONG_LIST = re.compile(rf"\[\s*{_ITEM}(?:\s*,\s*{_ITEM}){{15,}}\s*,?\s*\]")
+_ITEMS = re.compile(_ITEM)
+_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""", re.S)
+
+
+def _literal(token: str) -> bool | int | float | str:
+    if token[0] in "\"'":
+        return token[1:-1]
+    try:
+        return int(token)
+    except ValueError:
+        return float(token)
+
+
+def _lift_long_lists(text: str) -> tuple[str, dict[int, n.ListLit]]:
+    """Long constant lists (``id in [1, 2, ...]`` with thousands of keys) are read with
+    one regular expression instead of the grammar, which is orders of magnitude faster.
+    Each is replaced by a same-length ``{...}`` placeholder so positions do not move."""
+    if len(text) < 256:
+        return text, {}
+    strings = [m.span() for m in _STRING.finditer(text)]
+    lifted: dict[int, n.ListLit] = {}
+    pieces: list[str] = []
+    last = 0
+    for match in _LONG_LIST.finditer(text):
+        start, end = match.span()
+        if any(a < end and start < b for a, b in strings if not (start <= a and b <= end)):
+            continue
+        items = tuple(
+            n.Literal(_literal(m.group(0)), m.start())
+            for m in _ITEMS.finditer(text, start + 1, end - 1)
+        )
+        lifted[start] = n.ListLit(items, start)
+        placeholder = "{" + "_" * (end - start - 2) + "}"
+        pieces.append(text[last:start])
+        pieces.append(placeholder)
+        last = end
+    if not lifted:
+        return text, {}
+    pieces.append(text[last:])
+    return "".join(pieces), lifted
+
+
 def _pos(item: Any) -> int:
     if isinstance(item, Token):
         return int(item.start_pos or 0)
@@ -54,9 +98,10 @@ def _pos(item: Any) -> int:
 
 @v_args(meta=True)
 class _Build(Transformer):  # type: ignore[type-arg]
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, lifted: dict[int, n.ListLit]) -> None:
         super().__init__()
         self.text = text
+        self.lifted = lifted
 
     def _start(self, meta: Any, children: list[Any]) -> int:
         if getattr(meta, "empty", False):
@@ -78,11 +123,14 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def false(self, meta: Any, c: list[Token]) -> n.Literal:
         return n.Literal(False, _pos(c[0]))
 
-    def list(self, meta: Any, c: list[Any]) -> n.ListLit:
+    def list_lit(self, meta: Any, c: list[Any]) -> n.ListLit:
         return n.ListLit(tuple(x for x in c if x is not None), self._start(meta, c))
 
-    def template(self, meta: Any, c: list[Token]) -> n.Template:
-        return n.Template(str(c[0]), self._start(meta, c))
+    def template(self, meta: Any, c: list[Token]) -> n.Template | n.ListLit:
+        start = self._start(meta, c)
+        if start in self.lifted:
+            return self.lifted[start]
+        return n.Template(str(c[0]), start)
 
     def iso(self, meta: Any, c: list[Any]) -> n.Iso:
         return n.Iso(str(c[1].value), _pos(c[0]))
@@ -153,10 +201,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return n.Not(c[1], _pos(c[0]))
 
     def logical_and(self, meta: Any, c: list[Any]) -> n.Logical:
-        return n.Logical("and", c[0], c[2], _pos(c[0]))
+        return n.Logical("and", tuple(c[0::2]), _pos(c[0]))
 
     def logical_or(self, meta: Any, c: list[Any]) -> n.Logical:
-        return n.Logical("or", c[0], c[2], _pos(c[0]))
+        return n.Logical("or", tuple(c[0::2]), _pos(c[0]))
 
 
 def _syntax_error(text: str, err: LarkError) -> ExpressionError:
@@ -200,12 +248,13 @@ def parse(text: str) -> n.Node:
         raise ExpressionError(
             f"cannot parse expression: longer than {_MAX_LENGTH} characters", expression=text[:64]
         )
+    source, lifted = _lift_long_lists(text)
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(source)
     except LarkError as err:
         raise _syntax_error(text, err) from None
     try:
-        node: n.Node = _Build(text).transform(tree)
+        node: n.Node = _Build(text, lifted).transform(tree)
     except ExpressionError:
         raise
     except LarkError as err:

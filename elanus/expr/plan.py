@@ -121,7 +121,9 @@ def compile_filter(
     Raises ExpressionError (code 1100) quoting the expression and the position.
     """
     if not isinstance(expression, str):
-        raise ExpressionError(f"cannot parse expression: expected a string, got {type(expression).__name__}")
+        raise ExpressionError(
+            f"cannot parse expression: expected a string, got {type(expression).__name__}"
+        )
     pkey = _params_key(params)
     key = (expression, id(schema), pkey) if pkey is not None else None
     if key is not None:
@@ -129,7 +131,12 @@ def compile_filter(
         if cached is not None and cached[0] is schema:
             return cached[1]  # type: ignore[no-any-return]
     tree = parse_cached(expression)
-    predicate, columns = check(tree, expression, schema, params or {})
+    try:
+        predicate, columns = check(tree, expression, schema, params or {})
+    except RecursionError:
+        raise ExpressionError(
+            "cannot parse expression: nested too deeply", expression=expression
+        ) from None
     plan = FilterPlan(
         expression=expression,
         fields=columns,
@@ -158,9 +165,13 @@ def _primary_keys(predicate: ir.Predicate, schema: CollectionSchema) -> tuple[An
             values = (node.right.value,)
         else:
             return False
-        if not (isinstance(target, ir.ColumnValue) and target.column == pk.name and not target.path):
+        if not (
+            isinstance(target, ir.ColumnValue) and target.column == pk.name and not target.path
+        ):
             return False
-        if target.kind == "int" and not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        if target.kind == "int" and not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values
+        ):
             return False
         found.extend(values)
         return True

@@ -185,10 +185,10 @@ class Reference:
     # predicates: (match, valid)
     def pred(self, node: n.Node, row: Mapping[str, Any]) -> tuple[bool, bool]:
         if isinstance(node, n.Logical):
-            m1, v1 = self.pred(node.left, row)
-            m2, v2 = self.pred(node.right, row)
-            m = (m1 and m2) if node.op == "and" else (m1 or m2)
-            return m, v1 or v2
+            results = [self.pred(o, row) for o in node.operands]
+            matches = [m for m, _ in results]
+            m = all(matches) if node.op == "and" else any(matches)
+            return m, any(v for _, v in results)
         if isinstance(node, n.Not):
             m, v = self.pred(node.operand, row)
             return (not m) and v, v
@@ -311,12 +311,18 @@ def haversine_within(geom: Any, query: Any, meters: float) -> bool:
     line = shapely.shortest_line(geom, query)
     (x1, y1), (x2, y2) = shapely.get_coordinates(line)
     lon1, lat1, lon2, lat2 = map(math.radians, (x1, y1, x2, y2))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6_371_008.8 * math.asin(math.sqrt(min(max(h, 0.0), 1.0))) <= meters
 
 
 def evaluate_rows(
-    tree: n.Node, schema: CollectionSchema, rows: list[dict[str, Any]], params: Mapping[str, Any] | None = None
+    tree: n.Node,
+    schema: CollectionSchema,
+    rows: list[dict[str, Any]],
+    params: Mapping[str, Any] | None = None,
 ) -> list[bool]:
     ref = Reference(schema, params)
     return [ref.pred(tree, row)[0] for row in rows]
