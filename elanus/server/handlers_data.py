@@ -281,3 +281,28 @@ class DataHandlers:
             executingPlanNo=0 if completed else 1,
             completedPlanNo=1 if completed else 0,
         )
+
+    # --- analyzers ---------------------------------------------------------------
+
+    @rpc
+    def RunAnalyzer(self, request: milvus_pb2.RunAnalyzerRequest, call: Call) -> Any:
+        texts = [raw.decode("utf-8") for raw in request.placeholder]
+        results = self.engine.run_analyzer(
+            texts,
+            request.analyzer_params or None,
+            with_detail=bool(request.with_detail),
+            with_hash=bool(request.with_hash),
+            db=call.db,
+            collection=request.collection_name or None,
+            field=request.field_name or None,
+            analyzer_names=list(request.analyzer_names) or None,
+        )
+        reply = milvus_pb2.RunAnalyzerResponse()
+        for result in results if isinstance(results, list) else [results]:
+            out = reply.results.add()
+            for token in result.tokens:
+                if isinstance(token, str):
+                    out.tokens.add(token=token)
+                else:
+                    out.tokens.add(**{k: v for k, v in token.items() if v is not None})
+        return reply

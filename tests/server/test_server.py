@@ -296,3 +296,8 @@ def test_iterators(client: MilvusClient, books: str) -> None:
         found.extend(h["id"] for h in batch)
     search_iter.close()
     assert len(found) == len(set(found)) == 30
+
+
+def test_run_analyzer(client: MilvusClient) -> None:
+    result = client.run_analyzer("Hello World", analyzer_params={"type": "standard"})
+    assert list(result.tokens) == ["hello", "world"]
