@@ -44,6 +44,7 @@ from elanus.text import (
 
 __all__ = [
     "SegmentTerms",
+    "bm25_segment_search",
     "bm25_search_params",
     "collection_bm25_stats",
     "encode_text_queries",
@@ -64,6 +65,7 @@ class SegmentTerms:
     dims: np.ndarray
     offsets: np.ndarray
     rows: np.ndarray
+    tfs: np.ndarray  # float64, aligned with ``rows``
 
     @staticmethod
     def build(column: Any, num_rows: int) -> SegmentTerms:
@@ -81,7 +83,15 @@ class SegmentTerms:
         dims_sorted = dims_all[order]
         dims, counts = np.unique(dims_sorted, return_counts=True)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return SegmentTerms(num_rows, lengths, dims, offsets, row_all[order])
+        return SegmentTerms(num_rows, lengths, dims, offsets, row_all[order], data[present][order])
+
+    def postings(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, term frequencies) of one term; empty when the segment lacks it."""
+        p = int(np.searchsorted(self.dims, dim))
+        if p >= len(self.dims) or int(self.dims[p]) != dim:
+            return self.rows[:0], self.tfs[:0]
+        lo, hi = self.offsets[p], self.offsets[p + 1]
+        return self.rows[lo:hi], self.tfs[lo:hi]
 
     def live_stats(self, deleted: np.ndarray, query_dims: np.ndarray) -> BM25Stats:
         """Statistics of the rows not ``deleted``, with frequencies for ``query_dims`` only."""
@@ -188,3 +198,56 @@ def encode_text_queries(snapshot: Snapshot, field_name: str, texts: Sequence[str
         vectors = np.asarray(embedding_provider(fn).embed_query(list(texts)))
         return np.ascontiguousarray(vectors, dtype=dense_vector_numpy_dtype(target.dtype))
     raise NotSupportedError(f"text queries on the output of a {fn.function_type.name} function")
+
+
+def bm25_segment_search(
+    view: SegmentView,
+    field: str,
+    queries: sp.csr_array,
+    params: dict[str, Any],
+    usable: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top ``k`` BM25 hits per query among ``usable`` rows: flat (query, row, score).
+
+    ``queries`` hold ``tf * idf`` weights (:func:`encode_text_queries`); documents
+    are weighted here with the collection's ``avgdl``, so a score never depends
+    on how rows are spread over segments. Only rows sharing a term score, and the
+    work is proportional to the query terms' postings.
+    """
+    terms = segment_terms(view, field)
+    n = terms.num_rows
+    k1, b = float(params["bm25_k1"]), float(params["bm25_b"])
+    avgdl = float(params["bm25_avgdl"]) or 1.0
+    norm = k1 * (1.0 - b + b * terms.lengths / avgdl)
+    allowed = np.asarray(usable[:n], dtype=bool)
+    csr = sp.csr_array(queries)
+    out_q: list[np.ndarray] = []
+    out_r: list[np.ndarray] = []
+    out_d: list[np.ndarray] = []
+    for qi in range(csr.shape[0]):
+        lo, hi = csr.indptr[qi], csr.indptr[qi + 1]
+        rows_parts: list[np.ndarray] = []
+        weight_parts: list[np.ndarray] = []
+        for dim, qw in zip(csr.indices[lo:hi].tolist(), csr.data[lo:hi].tolist(), strict=True):
+            rows, tfs = terms.postings(int(dim))
+            if len(rows):
+                rows_parts.append(rows)
+                weight_parts.append(qw * tfs * (k1 + 1.0) / (tfs + norm[rows]))
+        if not rows_parts:
+            continue
+        rows = np.concatenate(rows_parts)
+        hit, inverse = np.unique(rows, return_inverse=True)
+        scores = np.bincount(inverse, weights=np.concatenate(weight_parts), minlength=len(hit))
+        keep = allowed[hit]
+        hit, scores = hit[keep], scores[keep]
+        if len(hit) > k:
+            top = np.argpartition(-scores, k - 1)[:k]
+            hit, scores = hit[top], scores[top]
+        out_q.append(np.full(len(hit), qi, dtype=np.int64))
+        out_r.append(hit.astype(np.int64))
+        out_d.append(scores.astype(np.float32))
+    if not out_q:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    return np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)

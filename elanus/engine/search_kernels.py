@@ -68,6 +68,12 @@ def search_segment(
     k: int,
 ) -> Candidates:
     """Search one segment for ``k`` hits per query (or all in range) among ``usable`` rows."""
+    if spec.metric == "BM25":
+        # Scored with the collection's statistics, not a per-segment index's.
+        from elanus.engine.fulltext import bm25_segment_search
+
+        found = bm25_segment_search(view, spec.field.name, queries, spec.index_params, usable, k)
+        return _tag(found, plan.segment)
     vectors = _vectors(view, spec)
     if plan.strategy == INDEX:
         found = _index_search(view, spec, queries, usable, k)

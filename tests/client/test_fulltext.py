@@ -42,12 +42,14 @@ def reference_bm25(corpus: dict[int, str], query: str) -> dict[int, float]:
     docs = {pk: Counter(tokens(t)) for pk, t in corpus.items()}
     n = len(docs)
     avgdl = sum(sum(c.values()) for c in docs.values()) / n
+    query_tf = Counter(tokens(query))
+    dfs = {term: sum(1 for c in docs.values() if term in c) for term in query_tf}
     out: dict[int, float] = {}
     for pk, tf in docs.items():
         dl = sum(tf.values())
         score, shared = 0.0, False
-        for term, qtf in Counter(tokens(query)).items():
-            df = sum(1 for c in docs.values() if term in c)
+        for term, qtf in query_tf.items():
+            df = dfs[term]
             if term not in tf:
                 continue
             shared = True
@@ -119,6 +121,33 @@ def test_bm25_scores_match_the_reference(client: MilvusClient, query: str) -> No
     order = [pk for pk, _ in sorted(got.items(), key=lambda kv: -kv[1])]
     hits = client.search("docs", data=[query], anns_field="sparse", limit=3)[0]
     assert [h["id"] for h in hits] == order[:3]
+
+
+def test_bm25_scores_on_indexed_segments_use_collection_statistics(
+    client: MilvusClient,
+) -> None:
+    rng = np.random.default_rng(3)
+    words = np.array(
+        ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
+    )
+    corpus = {i: " ".join(rng.choice(words, size=int(rng.integers(1, 12)))) for i in range(4000)}
+    ip = client.prepare_index_params()
+    ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    ip.add_index("vec", index_type="FLAT", metric_type="L2")
+    client.create_collection("docs", schema=bm25_schema(client), index_params=ip)
+    rows = [{"id": i, "text": t, "vec": [0.0, 0.0], "tag": 0} for i, t in corpus.items()]
+    client.insert("docs", rows[:3000])
+    client.flush("docs")
+    client.insert("docs", rows[3000:])
+    client.delete("docs", filter="id < 100")
+    for pk in range(100):
+        del corpus[pk]
+    want = reference_bm25(corpus, "beta theta")
+    got = search_scores(client, "beta theta", limit=20)
+    top = sorted(want, key=lambda pk: (-want[pk], pk))[:20]
+    assert sorted(got.values(), reverse=True) == pytest.approx([want[pk] for pk in top], rel=1e-5)
+    for pk, score in got.items():
+        assert score == pytest.approx(want[pk], rel=1e-5)
 
 
 def test_bm25_statistics_follow_delete_upsert_compaction_and_reopen(
