@@ -1,7 +1,8 @@
 """DISKANN: a proximity graph navigated with compressed (PQ) codes held in memory,
 and full vectors read from disk only to re-rank the final candidate list.
 
-The graph is FAISS's HNSW over PQ codes (max_degree/2 links per node on the upper
+The graph is FAISS's HNSW over PQ codes, always walked in L2 (IP is mapped to L2
+by one extra coordinate; COSINE vectors are unit length) (max_degree/2 links per node on the upper
 layers, max_degree on the base layer, like Vamana's degree bound). The full
 vectors stay in their stored type in a ``.npy`` file that is memory-mapped: a
 search touches the pages of its ``search_list`` candidates only, so resident
@@ -20,7 +21,7 @@ import numpy as np
 
 from elanus.index.base import BaseVectorIndex, bitmap_selector
 from elanus.index.faiss_dense import float32_batches, read_faiss_index, training_sample
-from elanus.index.metrics import as_float32, faiss_metric, l2_normalize, topk_merge
+from elanus.index.metrics import as_float32, l2_normalize, topk_merge
 from elanus.schema.types import DataType, vector_bytes_per_row
 
 # FAISS's bundled type stubs lag its SWIG API; treat the module as untyped.
@@ -32,10 +33,24 @@ _GRAPH_FILE = "graph.faiss"
 _RAW_FILE = "vectors.npy"
 
 
-def _pq_subquantizers(dtype: DataType, dim: int, ratio: float) -> int:
-    """Largest divisor of dim whose 8-bit codes fit the per-row PQ budget."""
+def _pq_subquantizers(dtype: DataType, dim: int, ratio: float, graph_dim: int) -> int:
+    """Largest divisor of the graph's width whose 8-bit codes fit the per-row PQ budget."""
     budget = max(1, int(ratio * vector_bytes_per_row(dtype, dim)))
-    return max(m for m in range(1, min(dim, budget) + 1) if dim % m == 0)
+    return max(m for m in range(1, min(graph_dim, budget) + 1) if graph_dim % m == 0)
+
+
+def _augment(batch: np.ndarray, max_norm: float | None) -> np.ndarray:
+    """Map inner product to L2: append sqrt(max_norm^2 - |x|^2) (0 for queries).
+
+    Nearest by L2 in the augmented space is largest inner product in the
+    original one, and a graph walks a true metric far better than raw IP.
+    """
+    if max_norm is None:
+        extra = np.zeros((batch.shape[0], 1), np.float32)
+    else:
+        sq = np.maximum(max_norm**2 - np.einsum("ij,ij->i", batch, batch), 0.0)
+        extra = np.sqrt(sq, dtype=np.float32)[:, None]
+    return np.hstack([batch, extra])
 
 
 def build_diskann(
@@ -43,19 +58,30 @@ def build_diskann(
 ) -> DiskAnnIndex:
     n, dim = vectors.shape
     cosine = metric == "COSINE"
-    m = _pq_subquantizers(dtype, dim, float(params["pq_code_budget_gb_ratio"]) or 0.125)
+    # COSINE vectors are unit length, so L2 order is already their similarity order.
+    augmented = metric == "IP"
+    graph_dim = dim + 1 if augmented else dim
+    max_norm = 0.0
+    if augmented:
+        for batch in float32_batches(dtype, vectors, False):
+            max_norm = max(
+                max_norm, float(np.sqrt(np.einsum("ij,ij->i", batch, batch).max(initial=0.0)))
+            )
+    m = _pq_subquantizers(dtype, dim, float(params["pq_code_budget_gb_ratio"]) or 0.125, graph_dim)
     nbits = 8 if n >= 256 else max(1, int(math.log2(max(n, 2))))
     graph = faiss.IndexHNSWPQ(
-        dim, m, max(2, int(params["max_degree"]) // 2), nbits, faiss_metric(metric)
+        graph_dim, m, max(2, int(params["max_degree"]) // 2), nbits, faiss.METRIC_L2
     )
     graph.hnsw.efConstruction = int(params["search_list_size"])
     # The codes only steer the walk (the final list is re-ranked on full vectors),
     # so a shorter k-means is enough and keeps builds quick.
     faiss.downcast_index(graph.storage).pq.cp.niter = 10
+    norm = max_norm if augmented else None
     if n:
-        graph.train(training_sample(dtype, vectors, cosine, 65536))
+        sample = training_sample(dtype, vectors, cosine, 65536)
+        graph.train(_augment(sample, norm) if augmented else sample)
     for batch in float32_batches(dtype, vectors, cosine):
-        graph.add(batch)
+        graph.add(_augment(batch, norm) if augmented else batch)
     used = dict(params, pq_m=m)
     return DiskAnnIndex(metric, used, dtype, dim, graph, vectors)
 
@@ -101,7 +127,8 @@ class DiskAnnIndex(BaseVectorIndex):
             max(search_list, math.ceil(search_list / fraction)), max(self._ntotal, search_list)
         )
         kc = min(max(search_list, k), self._ntotal)
-        _, cand = self._graph.search(q, kc, params=params)
+        walk = _augment(q, None) if self._graph.d == self._dim + 1 else q
+        _, cand = self._graph.search(walk, kc, params=params)
         del bits
         return self._rerank(q, cand, k)
 
