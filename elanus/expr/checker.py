@@ -313,6 +313,10 @@ class _Checker:
             if not isinstance(node.value, n.Path):
                 self.fail("is null applies to a field", node)
             target = self.column(node.value)
+            if target.kind == "json" and target.path:
+                # as Milvus plans it: a JSON key is null when it does not exist
+                found: ir.Predicate = ir.Exists(target)
+                return found if node.negate else ir.Negate(found)
             pred: ir.Predicate = ir.IsNull(target)
             return ir.Negate(pred) if node.negate else pred
         if isinstance(node, n.Exists):

@@ -259,7 +259,8 @@ class _Evaluator:
             return self.is_null(node)
         if isinstance(node, ir.Exists):
             vec = self.column(node.value)
-            return vec.data.present & vec.valid, vec.valid
+            found = vec.data.present & ~vec.data.is_null
+            return found & vec.valid, vec.valid
         if isinstance(node, ir.Contains):
             return self.contains(node)
         if isinstance(node, ir.TextMatch):
@@ -338,9 +339,6 @@ class _Evaluator:
 
     def is_null(self, node: ir.IsNull) -> Result:
         vec = self.column(node.value)
-        if vec.kind == "json" and node.value.path:
-            values: JsonValues = vec.data
-            return ~vec.valid | ~values.present | values.is_null, self.ones
         return ~vec.valid, self.ones
 
     def contains(self, node: ir.Contains) -> Result:

@@ -220,13 +220,18 @@ class Reference:
             return hit, True
         if isinstance(node, n.IsNull):
             v = self.value(node.value, row)
-            null = v is NULL or (isinstance(v, Json) and (v.value is MISSING or v.value is None))
+            if self.is_json_key(node.value):
+                found, valid = self.pred(n.Exists(node.value, node.pos), row)
+                if node.negate:
+                    return found, valid
+                return (not found) and valid, valid
+            null = v is NULL
             return (not null if node.negate else null), True
         if isinstance(node, n.Exists):
             v = self.value(node.value, row)
             if v is NULL:
                 return False, False
-            return v.value is not MISSING, True
+            return v.value is not MISSING and v.value is not None, True
         if isinstance(node, n.Call):
             return self.call(node, row)
         if isinstance(node, n.Literal):
@@ -234,6 +239,14 @@ class Reference:
         if isinstance(node, n.Path):
             return self.compare("==", node, n.Literal(True, 0), row)
         raise TypeError(node)
+
+    def is_json_key(self, node: n.Node) -> bool:
+        if not isinstance(node, n.Path):
+            return False
+        field = self.schema.get(node.name)
+        if field is None:
+            return True
+        return field.dtype == DataType.JSON and bool(node.keys)
 
     def is_ts(self, node: n.Node) -> bool:
         if isinstance(node, n.Path):
