@@ -1,8 +1,8 @@
 """JSON columns for filtering: each column parsed once, each path extracted once.
 
-A sealed segment's columns are immutable and filtered again and again, so the parsed
-documents and the typed views of every path read are kept in a small LRU keyed by the
-column's Arrow buffers (the array itself is held, so the buffers cannot be reused
+A sealed segment's columns are immutable and filtered again and again, so the typed
+views of every path read (and, for the last few columns, the parsed documents) are kept
+in small LRUs keyed by the column's Arrow buffers (the array itself is held, so the buffers cannot be reused
 while cached). Comparisons then run on NumPy/Arrow arrays: numbers as float64, strings
 as an Arrow string array, bools as a bool array, each with a mask of the rows whose
 value has that JSON type — a value of another type simply does not match.
@@ -34,6 +34,7 @@ MISSING: Any = _Missing()
 _NONE_TYPE = type(None)
 
 _CACHE_COLUMNS = 16
+_DOCUMENT_COLUMNS = 2
 
 
 class _ColumnCache:
@@ -70,6 +71,9 @@ class _ColumnCache:
 
 
 column_cache = _ColumnCache(_CACHE_COLUMNS)
+# Parsed documents are large (Python objects), so only the last few columns keep them;
+# the typed per-path views above are compact and live longer.
+_documents = _ColumnCache(_DOCUMENT_COLUMNS)
 
 
 def _parse_column(arr: pa.Array) -> list[Any]:
@@ -165,7 +169,7 @@ def json_path_values(arr: pa.Array, path: tuple[str | int, ...]) -> JsonValues:
         return _parse_column(arr)
 
     def build() -> JsonValues:
-        values: list[Any] = column_cache.get(arr, ("json-docs",), docs)
+        values: list[Any] = _documents.get(arr, ("json-docs",), docs)
         for key in path:
             values = _step(values, key)
         return JsonValues(values)

@@ -258,12 +258,24 @@ def test_json_columns_are_parsed_once_per_column() -> None:
     arr = pa.array(['{"k": 1}', '{"k": 2}'] * 10)
     src = ArrowColumnSource({"id": pa.array(range(20)), "meta": arr})
     plan = compile_filter('meta["k"] == 1', schema())
-    before = len(jsonvalues.column_cache.entries)
-    first = plan.evaluate(src)
+    parses: list[int] = []
+    real = jsonvalues._parse_column
+
+    def counting(column: pa.Array) -> list[Any]:
+        parses.append(len(column))
+        return real(column)
+
+    jsonvalues._parse_column = counting  # type: ignore[assignment]
+    try:
+        first = plan.evaluate(src)
+        again = compile_filter('meta["k"] > 1 and meta["k"] < 5', schema()).evaluate(src)
+        assert plan.evaluate(src).tolist() == first.tolist() == [True, False] * 10
+        assert again.tolist() == [False, True] * 10
+    finally:
+        jsonvalues._parse_column = real  # type: ignore[assignment]
+    assert parses == [20]
     entry = jsonvalues.column_cache.entries[jsonvalues.column_cache.key(arr)]
-    assert ("json-docs",) in entry[1]
-    assert len(jsonvalues.column_cache.entries) == before + 1
-    assert plan.evaluate(src).tolist() == first.tolist() == [True, False] * 10
+    assert ("json-path", ("k",)) in entry[1]
 
 
 def test_syntax_tree_keeps_positions() -> None:
