@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -171,7 +170,7 @@ class CatalogOperations(EngineState):
                 with data.write_lock:
                     if store is not None:
                         store.destroy()
-            shutil.rmtree(self._collection_dir(meta.collection_id), ignore_errors=True)
+            self.fs.delete_dir(self.layout.collection_dir(meta.collection_id))
 
     def has_collection(self, db: str, name: str) -> bool:
         try:

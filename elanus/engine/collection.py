@@ -5,6 +5,11 @@ the collection's write lock, it is stamped, appended to the WAL (durable before
 this returns), applied to the partition's growing segment, and a new immutable
 ``Snapshot`` is published. Readers take ``snapshot`` without a lock.
 
+Group commit: writers queue their write and take the write lock; whoever gets it
+first commits every write queued by then with one WAL append and one fsync, and
+the others find theirs done when the lock comes to them. A write is published
+and acknowledged only after that fsync.
+
 Delete masks are immutable once published: a write that hides rows of a segment
 copies that segment's mask, changes the copy, and publishes it with the snapshot.
 """
@@ -14,19 +19,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from elanus.engine.keys import as_key_array, last_occurrence_mask
-from elanus.engine.segment import GrowingSegment, SealedSegment
+from elanus.engine.segment import GrowingSegment, SealedSegment, null_column
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.engine.timestamps import TimestampOracle, physical_ms
 from elanus.engine.visibility import DeleteRecord, compute_masks
-from elanus.schema import CollectionSchema
+from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema
 
-__all__ = ["CollectionData", "CollectionStore", "InsertBatch", "DeleteBatch"]
+if TYPE_CHECKING:
+    from elanus.engine.persistence import CollectionStorage
+
+__all__ = ["CollectionData", "InsertBatch", "DeleteBatch"]
 
 
 @dataclass(frozen=True)
@@ -47,30 +55,15 @@ class DeleteBatch:
     keys: np.ndarray
 
 
-class CollectionStore(Protocol):
-    """Where a collection's data is made durable (``elanus.engine.persistence``)."""
+@dataclass(eq=False)
+class _PendingWrite:
+    """A write waiting for the group commit that will make it durable."""
 
-    def log(self, records: list[InsertBatch | DeleteBatch]) -> int:
-        """Append to the WAL, durably; returns the sequence number."""
-        ...
-
-    def seal(
-        self,
-        segments: list[SealedSegment],
-        all_sealed: list[SealedSegment],
-        new_deletes: list[DeleteRecord],
-        checkpoint_seq: int,
-    ) -> list[SealedSegment]:
-        """Write segment files, the delete records and the manifest; drop WAL up to
-        ``checkpoint_seq``. Returns the sealed segments as reloaded (memory-mapped)."""
-        ...
-
-    def replace_segments(
-        self,
-        removed: list[SealedSegment],
-        added: list[SealedSegment],
-        all_sealed: list[SealedSegment],
-    ) -> list[SealedSegment]: ...
+    make: Callable[[int], list[InsertBatch | DeleteBatch]]
+    reads_rows: bool
+    done: bool = False
+    timestamp: int = 0
+    error: BaseException | None = None
 
 
 class _GrowingMask:
@@ -95,7 +88,7 @@ class CollectionData:
         collection_id: int,
         schema: CollectionSchema,
         oracle: TimestampOracle,
-        store: CollectionStore | None,
+        store: CollectionStorage,
         *,
         seal_bytes: int = 64 << 20,
         seal_rows: int = 1_000_000,
@@ -113,8 +106,12 @@ class CollectionData:
         self.growing: dict[str, GrowingSegment] = {}
         self._masks: dict[int, np.ndarray] = {}
         self._gmasks: dict[int, _GrowingMask] = {}
-        self.deletes: list[DeleteRecord] = []  # every delete still needed for recovery
+        # Deletes since the last flush; at flush each goes to the segments whose rows it hides.
         self.unsealed_deletes: list[DeleteRecord] = []
+        # Called after a write sealed segments (the engine schedules their index builds).
+        self.on_seal: Callable[[], None] = lambda: None
+        self._queue: list[_PendingWrite] = []
+        self._queue_lock = threading.Lock()
         self.last_write_ts = 0
         self.last_seq = 0
         self.index_specs: dict[str, Any] = {}
@@ -201,34 +198,76 @@ class CollectionData:
             gm.data[start : start + batch.num_rows] = ~last_occurrence_mask(keys)
 
     def _apply_delete(self, batch: DeleteBatch, track: bool = True) -> None:
-        record = DeleteRecord(batch.keys, batch.timestamp, batch.partition)
-        self.deletes.append(record)
-        self.unsealed_deletes.append(record)
+        self.unsealed_deletes.append(DeleteRecord(batch.keys, batch.timestamp, batch.partition))
         if track:
             self._hide(batch.keys, batch.timestamp, batch.partition)
 
-    def write(self, make: Callable[[int], list[InsertBatch | DeleteBatch]]) -> int:
-        """Stamp, log, apply and publish the batches ``make(timestamp)`` returns."""
+    def write(
+        self, make: Callable[[int], list[InsertBatch | DeleteBatch]], *, reads_rows: bool = False
+    ) -> int:
+        """Stamp, log, apply and publish the batches ``make(timestamp)`` returns.
+
+        ``reads_rows``: ``make`` reads the published rows (a partial upsert), so it
+        must not share a group commit with writes queued before it.
+        """
+        pending = _PendingWrite(make, reads_rows)
+        with self._queue_lock:
+            self._queue.append(pending)
         with self.write_lock:
-            ts = self.oracle.now()
-            records = make(ts)
-            if not records:
-                return ts
-            seq = self.store.log(records) if self.store is not None else self.last_seq + 1
-            self.last_seq = seq
+            while not pending.done:
+                self._commit_group()
+        if pending.error is not None:
+            raise pending.error
+        return pending.timestamp
+
+    def _next_group(self) -> list[_PendingWrite]:
+        with self._queue_lock:
+            size = 1
+            while size < len(self._queue) and not self._queue[size].reads_rows:
+                size += 1
+            group, self._queue = self._queue[:size], self._queue[size:]
+        return group
+
+    def _commit_group(self) -> None:
+        """Commit the writes at the head of the queue with one WAL append (write lock held)."""
+        group = self._next_group()
+        writes: list[tuple[_PendingWrite, list[InsertBatch | DeleteBatch]]] = []
+        try:
+            for p in group:
+                p.timestamp = self.oracle.now()
+                try:
+                    records = p.make(p.timestamp)
+                except Exception as exc:  # bad input of one write fails that writer alone
+                    p.error, p.done = exc, True
+                    continue
+                if records:
+                    writes.append((p, records))
+                else:
+                    p.done = True
+            if writes:
+                self.last_seq = self.store.log([records for _, records in writes])
+        except BaseException as exc:
+            for p in group:
+                if not p.done:
+                    p.error, p.done = exc, True
+            return
+        for p, records in writes:
             for rec in records:
                 if isinstance(rec, InsertBatch):
-                    self._apply_insert(rec, seq)
+                    self._apply_insert(rec, self.last_seq)
                 else:
                     self._apply_delete(rec)
-            self.last_write_ts = ts
-            self._publish(ts)
-            if any(
-                g.size_bytes >= self.seal_bytes or g.num_rows >= self.seal_rows
-                for g in self.growing.values()
-            ):
-                self.flush()
-            return ts
+            self.last_write_ts = max(self.last_write_ts, p.timestamp)
+        if writes:
+            self._publish(self.last_write_ts)
+        for p, _ in writes:
+            p.done = True
+        if any(
+            g.size_bytes >= self.seal_bytes or g.num_rows >= self.seal_rows
+            for g in self.growing.values()
+        ):
+            self.flush()
+            self.on_seal()
 
     def replay(self, records: Iterable[tuple[int, list[InsertBatch | DeleteBatch]]]) -> None:
         """Apply WAL records on open; masks are computed once at the end."""
@@ -237,14 +276,21 @@ class CollectionData:
                 for rec in batch:
                     if isinstance(rec, InsertBatch):
                         self._apply_insert(rec, seq, track=False)
-                        self.last_write_ts = max(self.last_write_ts, rec.timestamp)
                     else:
                         self._apply_delete(rec, track=False)
-                        self.last_write_ts = max(self.last_write_ts, rec.timestamp)
+                    self.last_write_ts = max(self.last_write_ts, rec.timestamp)
                 self.last_seq = max(self.last_seq, seq)
             self.oracle.observe(self.last_write_ts)
             self.recompute_masks()
             self._publish(self.last_write_ts)
+
+    def _all_deletes(self) -> list[DeleteRecord]:
+        records = [
+            DeleteRecord(s.delete_keys, s.delete_ts, s.partition_name)
+            for s in self.sealed
+            if len(s.delete_keys)
+        ]
+        return records + self.unsealed_deletes
 
     def recompute_masks(self) -> None:
         entries: list[tuple[object, int, str]] = [
@@ -252,7 +298,7 @@ class CollectionData:
         ]
         growing = [g for g in self.growing.values() if g.num_rows]
         entries += [(g, g.num_rows, g.partition_name) for g in growing]
-        masks = compute_masks(entries, self.deletes)
+        masks = compute_masks(entries, self._all_deletes())
         for s, m in zip(self.sealed, masks[: len(self.sealed)]):
             self._masks[s.segment_id] = m
         for g, m in zip(growing, masks[len(self.sealed) :]):
@@ -262,6 +308,17 @@ class CollectionData:
             self._gmasks[g.segment_id] = gm
 
     # --- sealing --------------------------------------------------------------------
+    def _seal_columns(self, g: GrowingSegment) -> dict[str, Any]:
+        """The growing segment's columns for its files; fields it never saw are null."""
+        columns = g.frozen_columns()
+        names = [f.name for f in self.schema.fields]
+        if self.schema.enable_dynamic_field:
+            names.append(DYNAMIC_FIELD_NAME)
+        for name in names:
+            if name not in columns:
+                columns[name] = null_column(self.schema.get(name), g.num_rows)
+        return columns
+
     def flush(self, force: bool = False) -> int:
         """Seal every non-empty growing segment, persist deletes, checkpoint the WAL."""
         with self.write_lock:
@@ -271,22 +328,21 @@ class CollectionData:
             new_sealed: list[SealedSegment] = []
             for g in to_seal:
                 n = g.num_rows
-                seg = SealedSegment(
+                seg = self.store.write_segment(
                     g.segment_id,
                     g.partition_name,
                     self.schema,
-                    g.frozen_columns(),
+                    self._seal_columns(g),
                     _cut(g.primary_keys(), n),
-                    g.row_timestamps()[:n].copy(),
+                    g.row_timestamps()[:n],
                 )
                 self._masks[seg.segment_id] = self._gmasks.pop(g.segment_id).data[:n].copy()
                 new_sealed.append(seg)
-            if self.store is not None:
-                reloaded = self.store.seal(
-                    new_sealed, self.sealed + new_sealed, self.unsealed_deletes, self.last_seq
-                )
-                new_sealed = reloaded or new_sealed
-            self.sealed = self.sealed + new_sealed
+            sealed = self.sealed + new_sealed
+            for seg in attribute_deletes(self.unsealed_deletes, sealed):
+                self.store.save_deletes(seg)
+            self.store.commit(sealed, self.last_seq)
+            self.sealed = sealed
             for g in to_seal:
                 del self.growing[g.partition_name]
             self.unsealed_deletes = []
@@ -294,14 +350,26 @@ class CollectionData:
             return self.last_write_ts
 
     def replace_sealed(self, removed: list[SealedSegment], added: list[SealedSegment]) -> None:
-        """Swap compacted segments in; masks are recomputed against everything since."""
+        """Swap compacted segments in; masks are recomputed against everything since.
+
+        The removed segments' delete records move to the added ones, keeping only
+        those that still hide a row there: the rest went with the rows compaction dropped.
+        """
         with self.write_lock:
             gone = {s.segment_id for s in removed}
             if not gone.issubset({s.segment_id for s in self.sealed}):
-                return  # the collection changed under the compaction (truncate, drop)
+                self.store.remove_segments(added)  # the collection changed under the compaction
+                return
             kept = [s for s in self.sealed if s.segment_id not in gone]
-            if self.store is not None:
-                added = self.store.replace_segments(removed, added, kept + added) or added
+            moved = [
+                DeleteRecord(s.delete_keys, s.delete_ts, s.partition_name)
+                for s in removed
+                if len(s.delete_keys)
+            ]
+            for seg in attribute_deletes(moved, added):
+                self.store.save_deletes(seg)
+            self.store.commit(kept + added)
+            self.store.remove_segments(removed)
             self.sealed = kept + added
             for sid in gone:
                 self._masks.pop(sid, None)
@@ -319,8 +387,8 @@ class CollectionData:
             removed = [s for s in self.sealed if s.partition_name == partition]
             if removed:
                 kept = [s for s in self.sealed if s.partition_name != partition]
-                if self.store is not None:
-                    self.store.replace_segments(removed, [], kept)
+                self.store.commit(kept)
+                self.store.remove_segments(removed)
                 self.sealed = kept
                 for s in removed:
                     self._masks.pop(s.segment_id, None)
@@ -346,6 +414,32 @@ class CollectionData:
 
     def stats(self) -> int:
         return self._snapshot.live_count
+
+
+def attribute_deletes(
+    records: list[DeleteRecord], segments: list[SealedSegment]
+) -> list[SealedSegment]:
+    """Give each segment the delete records that hide some of its rows (an older row
+    with the key, in the record's partition); return the segments that got some."""
+    touched: list[SealedSegment] = []
+    for seg in segments:
+        keys: list[np.ndarray] = []
+        stamps: list[np.ndarray] = []
+        for rec in records:
+            if rec.partition is not None and rec.partition != seg.partition_name:
+                continue
+            qpos, rows = seg.sorted_keys().match(rec.keys)
+            if not len(rows):
+                continue
+            dts = rec.key_timestamps()[qpos]
+            hit = np.unique(qpos[seg.row_timestamps()[rows] < dts])
+            if len(hit):
+                keys.append(rec.keys[hit])
+                stamps.append(rec.key_timestamps()[hit])
+        if keys:
+            seg.add_deletes(np.concatenate(keys), np.concatenate(stamps))
+            touched.append(seg)
+    return touched
 
 
 def _cut(keys: Any, n: int) -> Any:

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from elanus.engine.collection import CollectionData
 from elanus.engine.segment import SealedSegment
 from elanus.engine.snapshot import SegmentView, Snapshot
+from elanus.schema import DYNAMIC_FIELD_NAME
 
 __all__ = ["CompactionPlan", "plan_compaction", "run_compaction"]
 
@@ -67,13 +68,15 @@ def _concat(parts: list[Any]) -> Any:
 
 def _merge(
     views: list[SegmentView], segment_id: int, partition: str, data: CollectionData
-) -> SealedSegment:
-    names: list[str] = []
-    for v in views:
-        for name in v.data.columns():  # type: ignore[attr-defined]
-            if name not in names:
-                names.append(name)
+) -> SealedSegment | None:
+    """The visible rows of ``views`` written as one new segment (None when none is left)."""
     rows = [np.flatnonzero(~v.deleted[: v.num_rows]) for v in views]
+    if not sum(len(r) for r in rows):
+        return None
+    schema = data.schema
+    names = [f.name for f in schema.fields]
+    if schema.enable_dynamic_field:
+        names.append(DYNAMIC_FIELD_NAME)
     columns = {
         name: _concat([_take(v.data.column(name), r) for v, r in zip(views, rows)])
         for name in names
@@ -81,7 +84,7 @@ def _merge(
     keys = [v.data.primary_keys() for v in views]
     pks = _concat([_take(k, r) for k, r in zip(keys, rows)])
     ts = np.concatenate([v.data.row_timestamps()[r] for v, r in zip(views, rows)])
-    return SealedSegment(segment_id, partition, data.schema, columns, pks, ts)
+    return data.store.write_segment(segment_id, partition, schema, columns, pks, ts)
 
 
 def run_compaction(data: CollectionData, min_rows: int) -> None:
@@ -92,5 +95,4 @@ def run_compaction(data: CollectionData, min_rows: int) -> None:
         views = [by_id[i] for i in ids]
         removed = [v.data for v in views]
         merged = _merge(views, data.oracle.now(), partition, data)
-        added = [merged] if merged.num_rows else []
-        data.replace_sealed(removed, added)  # type: ignore[arg-type]
+        data.replace_sealed(removed, [merged] if merged is not None else [])  # type: ignore[arg-type]

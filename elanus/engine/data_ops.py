@@ -167,7 +167,7 @@ class DataOperations(EngineState):
             groups = self._route(meta, schema, full, num_rows, routing)
             return self._batches(ts, groups, full, pks, num_rows)
 
-        ts = data.write(make)
+        ts = data.write(make, reads_rows=partial)
         ids = pks.tolist() if isinstance(pks, np.ndarray) else pks.to_pylist()
         return WriteResult(ids, num_rows, ts)
 

@@ -1,8 +1,9 @@
 """``Engine``: the one implementation of ``EngineAPI`` (see ``elanus.engine.api``).
 
-Opening a data directory takes its lock, reads the catalogue, and for every
-collection loads the manifest's sealed segments, the delete records and replays
-the WAL after the manifest's checkpoint: exactly the acknowledged writes.
+Opening a data directory takes its lock (``storage.DataDirLock``), reads the
+catalogue, and for every collection loads the manifest's sealed segments with
+their delete records and saved indexes, then replays the WAL after the
+manifest's checkpoint: exactly the acknowledged writes (docs/engine.md).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import filelock
-
 from elanus.engine.analyzer_ops import AnalyzerOperations
 from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.catalog_ops import CatalogOperations
@@ -22,7 +21,7 @@ from elanus.engine.index_ops import IndexOperations
 from elanus.engine.metadata import Catalog, DatabaseMeta
 from elanus.engine.state import EngineOptions
 from elanus.engine.timestamps import TimestampOracle
-from elanus.errors import DataDirLockedError
+from elanus.storage import DataDirLock, DataLayout, LocalFileSystem
 
 __all__ = ["Engine", "EngineOptions"]
 
@@ -31,21 +30,10 @@ class Engine(CatalogOperations, DataOperations, IndexOperations, AnalyzerOperati
     def __init__(self, data_dir: str, options: EngineOptions) -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.options = options
-        os.makedirs(self.data_dir, exist_ok=True)
-        self._file_lock = filelock.FileLock(os.path.join(self.data_dir, "LOCK"))
-        owner_path = os.path.join(self.data_dir, "LOCK.owner")
-        try:
-            self._file_lock.acquire(timeout=0)
-        except filelock.Timeout:
-            holder = "unknown"
-            if os.path.exists(owner_path):
-                with open(owner_path, encoding="utf-8") as fh:
-                    holder = fh.read().strip() or holder
-            raise DataDirLockedError(
-                f"data directory {self.data_dir} is in use by another process ({holder})"
-            ) from None
-        with open(owner_path, "w", encoding="utf-8") as fh:
-            fh.write(f"pid {os.getpid()}")
+        self.layout = DataLayout(self.data_dir)
+        self.fs = LocalFileSystem()
+        self._dir_lock = DataDirLock(self.layout.lock_dir)
+        self._dir_lock.acquire()
         self._closed = False
         self.lock = threading.RLock()
         self.oracle = TimestampOracle()
@@ -55,7 +43,7 @@ class Engine(CatalogOperations, DataOperations, IndexOperations, AnalyzerOperati
         self._building: set[tuple[int, str]] = set()
         self._build_lock = threading.Lock()
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elanus-background")
-        self.catalog = Catalog(os.path.join(self.data_dir, "catalog.json"))
+        self.catalog = Catalog(self.fs, self.layout.catalog_path)
         if DEFAULT_DATABASE not in self.catalog.databases:
             now = self.oracle.now()
             self.catalog.databases[DEFAULT_DATABASE] = DatabaseMeta(DEFAULT_DATABASE, 1, {}, now)
@@ -80,7 +68,7 @@ class Engine(CatalogOperations, DataOperations, IndexOperations, AnalyzerOperati
             data.flush()
         for store in self.stores.values():
             store.close()
-        self._file_lock.release()
+        self._dir_lock.release()
 
     def __enter__(self) -> Engine:
         return self

@@ -2,12 +2,14 @@
 
 A search never waits: a segment without a built index is searched exactly.
 Building is delegated to ``elanus.index`` (``build_vector_index``); the built
-index is saved beside the segment and attached to it.
+index is saved beside the segment (``segments/<id>/indexes/<index name>``) and
+attached to it. A segment whose index was saved gets it back on open with
+``load_vector_index`` (memory-mapped where FAISS allows), not rebuilt.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -17,10 +19,13 @@ from elanus.engine.api import IndexInfo
 from elanus.engine.collection import CollectionData
 from elanus.engine.metadata import IndexMeta
 from elanus.engine.requests import IndexSpec
+from elanus.engine.segment import SealedSegment
 from elanus.engine.state import EngineState
-from elanus.errors import AlreadyExistsError, IndexNotFound, ParameterError
+from elanus.errors import AlreadyExistsError, IndexNotFound, ParameterError, StorageError
 
 __all__ = ["IndexOperations"]
+
+log = logging.getLogger(__name__)
 
 
 def _index_module() -> Any:
@@ -44,9 +49,8 @@ class IndexOperations(EngineState):
             params = dict(spec.params)
             index = _index_module()
             validate = getattr(index, "validate_index_params", None)
-            if validate is not None:
-                params = dict(validate(field, index_type, metric, params))
-                metric = params.pop("metric_type", metric)
+            if validate is not None and field.dtype.is_vector:
+                metric = validate(field, index_type, metric, params)["metric_type"]
             elif field.dtype.is_vector and metric is None:
                 metric = (
                     "COSINE"
@@ -90,16 +94,44 @@ class IndexOperations(EngineState):
             }
         )
 
+    def _load_saved_index(
+        self, data: CollectionData, seg: SealedSegment, field_name: str, spec: dict[str, Any]
+    ) -> bool:
+        """Attach the index saved beside the segment, if there is a usable one."""
+        store = self.stores.get(data.collection_id)
+        if store is None:
+            return False
+        path = store.index_dir(seg.segment_id, spec["index_name"])
+        if not self.fs.exists(path):
+            return False
+        try:
+            loaded = _index_module().load_vector_index(path, mmap=True)
+        except StorageError as exc:
+            log.warning("saved index %s cannot be loaded (%s); rebuilding it", path, exc)
+            return False
+        if loaded.ntotal != seg.num_rows or (
+            spec["metric_type"] and loaded.metric_type != spec["metric_type"]
+        ):
+            return False
+        seg.vector_indexes[field_name] = loaded
+        return True
+
     def _schedule_index_builds(self, data: CollectionData) -> None:
+        """Give every sealed segment its vector indexes: the saved ones loaded now,
+        the missing ones built in the background."""
         index = _index_module()
         build = getattr(index, "build_vector_index", None)
         if build is None or not data.index_specs:
             return
+        loaded_any = False
         for seg in list(data.sealed):
             for field_name, spec in data.index_specs.items():
                 key = (seg.segment_id, field_name)
                 field = data.schema.get(field_name)
                 if field is None or not field.dtype.is_vector or field_name in seg.vector_indexes:
+                    continue
+                if self._load_saved_index(data, seg, field_name, spec):
+                    loaded_any = True
                     continue
                 with self._build_lock:
                     if key in self._building:
@@ -107,7 +139,10 @@ class IndexOperations(EngineState):
                     self._building.add(key)
 
                 def job(
-                    seg: Any = seg, field: Any = field, spec: dict[str, Any] = spec, key: Any = key
+                    seg: SealedSegment = seg,
+                    field: Any = field,
+                    spec: dict[str, Any] = spec,
+                    key: Any = key,
                 ) -> None:
                     try:
                         built = build(
@@ -118,12 +153,8 @@ class IndexOperations(EngineState):
                             seg.column(field.name),
                         )
                         store = self.stores.get(data.collection_id)
-                        if store is not None and hasattr(built, "save"):
-                            path = os.path.join(
-                                store.segment_dir(seg.segment_id), "index", field.name
-                            )
-                            os.makedirs(os.path.dirname(path), exist_ok=True)
-                            built.save(path)
+                        if store is not None and store.manifest.segment(seg.segment_id):
+                            store.save_index(seg.segment_id, spec["index_name"], built)
                         seg.vector_indexes[field.name] = built
                         data.republish()
                     finally:
@@ -134,6 +165,8 @@ class IndexOperations(EngineState):
                     self.worker.submit(job)
                 else:
                     job()
+        if loaded_any:
+            data.republish()
 
     def drop_index(self, db: str, collection: str, index_name: str) -> None:
         with self.catalog.lock:
@@ -148,6 +181,9 @@ class IndexOperations(EngineState):
             meta.indexes.remove(found[0])
             for seg in data.sealed:
                 seg.vector_indexes.pop(found[0].field_name, None)
+            store = self.stores.get(meta.collection_id)
+            if store is not None:
+                store.drop_index(index_name)
             self.catalog.save()
             self._publish_specs(meta.indexes, data)
 

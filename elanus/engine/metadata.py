@@ -1,19 +1,28 @@
 """The catalogue: databases, collections, partitions, aliases and index definitions.
 
-An in-memory model saved as one JSON document with an atomic replace after every
-change (catalogue changes are rare; the data path never touches it).
+The engine's working model (mutable, changed under ``Catalog.lock``), saved after
+every change through ``storage.catalog.CatalogStore`` (one document replaced
+atomically; catalogue changes are rare and the data path never touches it).
+Load states and index properties, which storage's records do not name, travel
+in ``CollectionRecord.extra``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from elanus.schema import CollectionSchema
-from elanus.storage.fs import LocalFileSystem
+from elanus.storage import Catalog as StoredCatalog
+from elanus.storage import (
+    CatalogStore,
+    CollectionRecord,
+    DatabaseRecord,
+    FileSystem,
+    IndexRecord,
+    PartitionRecord,
+)
 
 __all__ = ["Catalog", "CollectionMeta", "DatabaseMeta", "IndexMeta", "PartitionMeta"]
 
@@ -69,36 +78,102 @@ class DatabaseMeta:
     aliases: dict[str, str] = field(default_factory=dict)
 
 
-def _collection_from(raw: dict[str, Any]) -> CollectionMeta:
-    raw = dict(raw)
-    raw["partitions"] = [PartitionMeta(**p) for p in raw.get("partitions", [])]
-    raw["indexes"] = [IndexMeta(**i) for i in raw.get("indexes", [])]
-    return CollectionMeta(**raw)
+def _collection_record(db: DatabaseMeta, c: CollectionMeta) -> CollectionRecord:
+    return CollectionRecord(
+        collection_id=c.collection_id,
+        name=c.name,
+        database=db.name,
+        schema=c.collection_schema(),
+        properties=dict(c.properties),
+        partitions=tuple(
+            PartitionRecord(p.name, p.partition_id, p.created_timestamp) for p in c.partitions
+        ),
+        aliases=tuple(sorted(a for a, target in db.aliases.items() if target == c.name)),
+        indexes=tuple(
+            IndexRecord(
+                i.index_name,
+                i.field_name,
+                i.index_type,
+                i.metric_type,
+                dict(i.params),
+                i.index_id,
+                i.index_id,
+            )
+            for i in c.indexes
+        ),
+        consistency_level=c.consistency_level,
+        num_shards=c.num_shards,
+        num_partitions=c.num_partitions,
+        created_timestamp=c.created_timestamp,
+        update_timestamp=c.update_timestamp,
+        extra={
+            "loaded": c.loaded,
+            "released_partitions": [p.name for p in c.partitions if not p.loaded],
+            "index_properties": {i.index_name: dict(i.properties) for i in c.indexes},
+        },
+    )
+
+
+def _collection_meta(r: CollectionRecord) -> CollectionMeta:
+    released = set(r.extra.get("released_partitions", ()))
+    index_props = r.extra.get("index_properties", {})
+    return CollectionMeta(
+        collection_id=r.collection_id,
+        name=r.name,
+        schema=r.schema.to_json_dict(),
+        num_shards=r.num_shards,
+        num_partitions=r.num_partitions,
+        consistency_level=r.consistency_level,
+        properties=dict(r.properties),
+        created_timestamp=r.created_timestamp,
+        update_timestamp=r.update_timestamp,
+        partitions=[
+            PartitionMeta(p.name, p.partition_id, p.created_timestamp, p.name not in released)
+            for p in r.partitions
+        ],
+        indexes=[
+            IndexMeta(
+                i.index_name,
+                i.field_name,
+                i.index_type,
+                i.metric_type,
+                dict(i.params),
+                i.index_id,
+                dict(index_props.get(i.index_name, {})),
+            )
+            for i in r.indexes
+        ],
+        loaded=bool(r.extra.get("loaded", True)),
+    )
 
 
 class Catalog:
     """Every database of a data directory; ``save()`` after each change."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self, fs: FileSystem, path: str) -> None:
         self.lock = threading.RLock()
         self.databases: dict[str, DatabaseMeta] = {}
-        self._fs = LocalFileSystem()
-        if os.path.exists(path):
-            raw = json.loads(self._fs.read_bytes(path))
-            for db in raw["databases"]:
-                cols = {c["name"]: _collection_from(c) for c in db.pop("collections")}
-                self.databases[db["name"]] = DatabaseMeta(**db, collections=cols)
+        self._store = CatalogStore(fs, path)
+        stored = self._store.load()
+        self._version = stored.version
+        for d in stored.databases.values():
+            self.databases[d.name] = DatabaseMeta(
+                d.name, d.database_id, dict(d.properties), d.created_timestamp
+            )
+        for r in stored.collections.values():
+            db = self.databases[r.database]
+            db.collections[r.name] = _collection_meta(r)
+            for alias in r.aliases:
+                db.aliases[alias] = r.name
 
     def save(self) -> None:
         with self.lock:
-            doc = {
-                "databases": [
-                    {
-                        **{k: v for k, v in asdict(db).items() if k != "collections"},
-                        "collections": [asdict(c) for c in db.collections.values()],
-                    }
-                    for db in self.databases.values()
-                ]
-            }
-            self._fs.write_atomic(self.path, json.dumps(doc).encode())
+            stored = StoredCatalog(version=self._version)
+            for db in self.databases.values():
+                stored.databases[db.name] = DatabaseRecord(
+                    db.name, db.database_id, dict(db.properties), db.created_timestamp
+                )
+                for c in db.collections.values():
+                    stored.collections[c.collection_id] = _collection_record(db, c)
+            self._store.save(stored)
+            self._version = stored.version

@@ -1,220 +1,219 @@
-"""A collection's files: WAL, sealed segment directories, delete records, manifest.
+"""A collection's files, kept through ``elanus.storage`` only (formats: docs/storage.md).
 
-Layout under the collection's directory::
-
-    wal/                      storage.wal.WriteAheadLog (one record per write)
-    segments/<id>/            scalars.parquet ($pk, $ts, scalar fields, $meta),
-                              <field>.npy (dense vectors, memory-mapped on load),
-                              <field>.sparse.npz, index/ (built indexes)
-    deletes/<seq>.parquet     delete records sealed at WAL sequence <seq>
-    manifest.json             live segments, delete files and the WAL checkpoint,
-                              replaced atomically
-
-The manifest is the only truth about what is live: a segment directory it does
-not name (a crash between writing files and the manifest) is removed on open.
+- WAL: ``storage.wal.WriteAheadLog`` under ``collections/<id>/wal``; every
+  ``InsertBatch`` / ``DeleteBatch`` is one ``storage.batch_codec.WalBatch``. A user
+  write split over partitions is several records tagged ``part`` i of ``parts``;
+  replay applies a write only when all its parts are there, so a torn tail drops
+  all of a write or none of it.
+- Segments: ``storage.segment_files`` (Parquet scalars, memory-mapped vector
+  blocks), with each segment's delete records in its ``deletes.arrow``.
+- Manifest: ``storage.manifest.ManifestStore``; it alone says which segments are
+  live. Directories it does not name (a crash before the commit, a segment a
+  compaction replaced) are removed on open.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-import scipy.sparse as sp
 
 from elanus.engine.collection import DeleteBatch, InsertBatch
 from elanus.engine.keys import as_key_array
-from elanus.engine.records import decode_record, encode_record
 from elanus.engine.segment import SealedSegment
-from elanus.engine.visibility import DeleteRecord
 from elanus.schema import CollectionSchema
-from elanus.storage.fs import LocalFileSystem, fsync_dir
-from elanus.storage.wal import WriteAheadLog
+from elanus.storage import (
+    BatchKind,
+    DataLayout,
+    FileSystem,
+    Manifest,
+    ManifestStore,
+    SegmentEntry,
+    WalBatch,
+    WriteAheadLog,
+    decode_batch,
+    encode_batch,
+    read_segment,
+    read_segment_deletes,
+    remove_temp_dirs,
+    write_segment,
+    write_segment_deletes,
+)
+from elanus.storage.fs import join
 
-__all__ = ["LocalCollectionStore"]
+__all__ = ["CollectionStorage"]
 
-_PK = "$pk"
-_TS = "$ts"
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+Write = Sequence[InsertBatch | DeleteBatch]
 
 
-class LocalCollectionStore:
-    """``CollectionStore`` on a local directory."""
+def _encode(collection_id: int, write: Write) -> list[bytes]:
+    out = []
+    for part, rec in enumerate(write):
+        meta: dict[str, Any] = {"part": part, "parts": len(write)}
+        if isinstance(rec, InsertBatch):
+            batch = WalBatch(
+                BatchKind.INSERT,
+                collection_id,
+                rec.partition,
+                rec.timestamp,
+                rec.primary_keys,
+                rec.columns,
+                meta=meta,
+            )
+        else:
+            meta["all_partitions"] = rec.partition is None
+            batch = WalBatch(
+                BatchKind.DELETE,
+                collection_id,
+                rec.partition or "",
+                rec.timestamp,
+                rec.keys,
+                meta=meta,
+            )
+        out.append(encode_batch(batch))
+    return out
 
-    def __init__(self, root: str, *, sync: bool = True) -> None:
-        self.root = root
-        self.fs = LocalFileSystem()
-        os.makedirs(os.path.join(root, "segments"), exist_ok=True)
-        os.makedirs(os.path.join(root, "deletes"), exist_ok=True)
-        self.wal = WriteAheadLog(os.path.join(root, "wal"), sync=sync)
-        self.manifest: dict[str, Any] = {"segments": [], "delete_files": [], "checkpoint_seq": 0}
-        path = os.path.join(root, "manifest.json")
-        if os.path.exists(path):
-            self.manifest = json.loads(self.fs.read_bytes(path))
+
+def _decode(payload: bytes) -> tuple[InsertBatch | DeleteBatch, int, int]:
+    """One record as (batch, its part number, parts in its write)."""
+    b = decode_batch(payload)
+    meta: Mapping[str, Any] = b.meta
+    pks = b.primary_keys
+    rec: InsertBatch | DeleteBatch
+    if b.kind == BatchKind.INSERT:
+        n = len(pks) if pks is not None else 0
+        rec = InsertBatch(b.timestamp, b.partition, dict(b.columns), pks, n)
+    else:
+        partition = None if meta.get("all_partitions") else b.partition
+        rec = DeleteBatch(b.timestamp, partition, as_key_array(pks))
+    return rec, int(meta.get("part", 0)), int(meta.get("parts", 1))
+
+
+class CollectionStorage:
+    """WAL, sealed segment files and manifest of one collection."""
+
+    def __init__(
+        self, fs: FileSystem, layout: DataLayout, collection_id: int, *, sync: bool = True
+    ) -> None:
+        self.fs = fs
+        self.layout = layout
+        self.collection_id = collection_id
+        self.directory = layout.collection_dir(collection_id)
+        self.segments_dir = layout.segments_dir(collection_id)
+        fs.mkdirs(self.segments_dir)
+        self.wal = WriteAheadLog(layout.collection_wal_dir(collection_id), sync=sync)
+        self.manifests = ManifestStore(fs, layout.manifest_dir(collection_id))
+        self.manifest = self.manifests.load() or Manifest()
 
     # --- WAL ------------------------------------------------------------------------
-    def log(self, records: list[InsertBatch | DeleteBatch]) -> int:
-        return self.wal.append([encode_record(records)])
+    def log(self, writes: Sequence[Write]) -> int:
+        """Append the writes as one WAL write and one fsync; returns the last sequence."""
+        return self.wal.append([p for w in writes for p in _encode(self.collection_id, w)])
 
     def replay(self) -> Iterator[tuple[int, list[InsertBatch | DeleteBatch]]]:
-        for seq, payload in self.wal.replay(int(self.manifest["checkpoint_seq"])):
-            yield seq, decode_record(payload)
+        """Whole writes after the manifest's checkpoint, in order."""
+        pending: list[InsertBatch | DeleteBatch] = []
+        for seq, payload in self.wal.replay(self.manifest.wal_seq):
+            rec, part, parts = _decode(payload)
+            if part == 0:
+                pending = []  # an earlier write torn before its last part is dropped
+            pending.append(rec)
+            if part == parts - 1 and len(pending) == parts:
+                yield seq, pending
+                pending = []
 
     # --- segments -------------------------------------------------------------------
-    def segment_dir(self, segment_id: int) -> str:
-        return os.path.join(self.root, "segments", str(segment_id))
+    def segment_path(self, segment_id: int) -> str:
+        return self.layout.segment_dir(self.collection_id, segment_id)
 
-    def _write_segment(self, seg: SealedSegment) -> None:
-        final = self.segment_dir(seg.segment_id)
-        if os.path.isdir(final):
-            return
-        tmp = final + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        scalars: dict[str, pa.Array] = {}
-        pks = seg.primary_keys()
-        scalars[_PK] = pks if isinstance(pks, pa.Array) else pa.array(np.asarray(pks))
-        scalars[_TS] = pa.array(seg.row_timestamps())
-        for name, col in seg.columns().items():
-            if isinstance(col, np.ndarray):
-                np.save(os.path.join(tmp, f"{name}.npy"), np.ascontiguousarray(col))
-                _fsync(os.path.join(tmp, f"{name}.npy"))
-            elif sp.issparse(col):
-                sp.save_npz(
-                    os.path.join(tmp, f"{name}.sparse.npz"), sp.csr_matrix(col), compressed=False
-                )
-                _fsync(os.path.join(tmp, f"{name}.sparse.npz"))
-            else:
-                scalars[name] = col
-        pq.write_table(pa.table(scalars), os.path.join(tmp, "scalars.parquet"))
-        _fsync(os.path.join(tmp, "scalars.parquet"))
-        fsync_dir(tmp)
-        os.replace(tmp, final)
-        fsync_dir(os.path.dirname(final))
+    def index_dir(self, segment_id: int, index_name: str) -> str:
+        return self.layout.index_dir(self.collection_id, segment_id, index_name)
 
-    def _read_segment(self, entry: dict[str, Any], schema: CollectionSchema) -> SealedSegment:
-        path = self.segment_dir(int(entry["id"]))
-        table = pq.read_table(os.path.join(path, "scalars.parquet"))
-        columns: dict[str, Any] = {}
-        for name in table.column_names:
-            if name not in (_PK, _TS):
-                columns[name] = table.column(name).combine_chunks()
-        for file in os.listdir(path):
-            if file.endswith(".sparse.npz"):
-                columns[file[: -len(".sparse.npz")]] = sp.csr_array(
-                    sp.load_npz(os.path.join(path, file))
-                )
-            elif file.endswith(".npy"):
-                columns[file[:-4]] = np.load(os.path.join(path, file), mmap_mode="r")
-        pk_col = table.column(_PK).combine_chunks()
-        pks = as_key_array(pk_col) if pa.types.is_integer(pk_col.type) else pk_col
-        ts = table.column(_TS).combine_chunks().to_numpy().astype(np.uint64)
-        seg = SealedSegment(int(entry["id"]), str(entry["partition"]), schema, columns, pks, ts)
-        seg.persisted = True
-        return seg
-
-    def load(self, schema: CollectionSchema) -> tuple[list[SealedSegment], list[DeleteRecord]]:
-        live = {str(e["id"]) for e in self.manifest["segments"]}
-        for name in os.listdir(os.path.join(self.root, "segments")):
-            if name not in live:  # files of a seal or compaction the manifest never named
-                shutil.rmtree(os.path.join(self.root, "segments", name), ignore_errors=True)
-        segments = [self._read_segment(e, schema) for e in self.manifest["segments"]]
-        deletes: list[DeleteRecord] = []
-        for file in self.manifest["delete_files"]:
-            table = pq.read_table(os.path.join(self.root, "deletes", file))
-            keys = as_key_array(table.column("pk").combine_chunks())
-            ts = table.column("ts").to_numpy().astype(np.uint64)
-            parts = table.column("partition").to_pylist()
-            # records were flattened one row per key; regroup by (ts, partition)
-            groups: dict[tuple[int, str | None], list[int]] = {}
-            for i, (t, p) in enumerate(zip(ts.tolist(), parts)):
-                groups.setdefault((t, p), []).append(i)
-            for (t, p), rows in groups.items():
-                deletes.append(DeleteRecord(keys[np.asarray(rows)], t, p))
-        return segments, deletes
-
-    def _write_deletes(self, records: list[DeleteRecord], seq: int) -> str | None:
-        if not records:
-            return None
-        keys = np.concatenate([r.keys for r in records])
-        ts = np.concatenate([np.full(len(r.keys), r.timestamp, np.uint64) for r in records])
-        parts = [r.partition for r in records for _ in range(len(r.keys))]
-        name = f"{seq:020d}.parquet"
-        path = os.path.join(self.root, "deletes", name)
-        pq.write_table(
-            pa.table(
-                {
-                    "pk": pa.array(keys),
-                    "ts": pa.array(ts),
-                    "partition": pa.array(parts, pa.string()),
-                }
-            ),
-            path,
-        )
-        _fsync(path)
-        return name
-
-    def _write_manifest(self, sealed: list[SealedSegment]) -> None:
-        self.manifest["segments"] = [
-            {"id": s.segment_id, "partition": s.partition_name, "rows": s.num_rows} for s in sealed
-        ]
-        self.fs.write_atomic(
-            os.path.join(self.root, "manifest.json"), json.dumps(self.manifest).encode()
-        )
-
-    def seal(
+    def write_segment(
         self,
-        segments: list[SealedSegment],
-        all_sealed: list[SealedSegment],
-        new_deletes: list[DeleteRecord],
-        checkpoint_seq: int,
-    ) -> list[SealedSegment]:
+        segment_id: int,
+        partition: str,
+        schema: CollectionSchema,
+        columns: Mapping[str, Any],
+        pks: Any,
+        timestamps: np.ndarray,
+    ) -> SealedSegment:
+        """Write a sealed segment's files and open them again, memory-mapped."""
+        path = self.segment_path(segment_id)
+        write_segment(self.fs, path, schema, columns, pks, timestamps)
+        return SealedSegment(segment_id, partition, schema, read_segment(self.fs, path, schema))
+
+    def load(self, schema: CollectionSchema) -> list[SealedSegment]:
+        """The manifest's segments with their delete records; garbage directories removed."""
+        remove_temp_dirs(self.fs, self.segments_dir)
+        live = {self.layout.resolve(self.collection_id, e.path) for e in self.manifest.segments}
+        for name in self.fs.list_dir(self.segments_dir):
+            if join(self.segments_dir, name) not in live:
+                self.fs.delete_dir(join(self.segments_dir, name))
+        out = []
+        for entry in self.manifest.segments:
+            path = self.layout.resolve(self.collection_id, entry.path)
+            seg = SealedSegment(
+                entry.segment_id, entry.partition, schema, read_segment(self.fs, path, schema)
+            )
+            deletes = read_segment_deletes(self.fs, path)
+            if deletes is not None:
+                seg.add_deletes(as_key_array(deletes[0]), deletes[1])
+            out.append(seg)
+        return out
+
+    def save_deletes(self, segment: SealedSegment) -> None:
+        write_segment_deletes(self.fs, segment.path, segment.delete_keys, segment.delete_ts)
+
+    def commit(self, sealed: Sequence[SealedSegment], checkpoint_seq: int | None = None) -> None:
+        """Make ``sealed`` the live segments; with ``checkpoint_seq``, every write up to
+        it is in them and the WAL before it goes."""
+        entries = tuple(
+            SegmentEntry(
+                segment_id=s.segment_id,
+                partition=s.partition_name,
+                num_rows=s.num_rows,
+                path=DataLayout.segment_rel_path(s.segment_id),
+                min_timestamp=s.files.meta.min_timestamp,
+                max_timestamp=s.files.meta.max_timestamp,
+            )
+            for s in sealed
+        )
+        seq = self.manifest.wal_seq if checkpoint_seq is None else checkpoint_seq
+        next_id = max([self.manifest.next_segment_id, *(s.segment_id + 1 for s in sealed)])
+        self.manifest = self.manifests.commit(
+            Manifest(entries, seq, next_id, self.manifest.version)
+        )
+        if checkpoint_seq is not None:
+            self.wal.truncate_before(checkpoint_seq + 1)
+
+    def remove_segments(self, segments: Sequence[SealedSegment]) -> None:
+        """Delete files of segments no longer in the manifest (open maps stay valid)."""
         for seg in segments:
-            self._write_segment(seg)
-        name = self._write_deletes(new_deletes, checkpoint_seq)
-        if name and name not in self.manifest["delete_files"]:
-            self.manifest["delete_files"].append(name)
-        self.manifest["checkpoint_seq"] = checkpoint_seq
-        self._write_manifest(all_sealed)
-        self.wal.truncate_before(checkpoint_seq + 1)
-        return [self._reload(s) for s in segments]
+            self.fs.delete_dir(seg.path)
 
-    def _reload(self, seg: SealedSegment) -> SealedSegment:
-        fresh = self._read_segment(
-            {"id": seg.segment_id, "partition": seg.partition_name}, seg.schema
-        )
-        fresh.vector_indexes = seg.vector_indexes
-        fresh.scalar_indexes = seg.scalar_indexes
-        return fresh
+    def save_index(self, segment_id: int, index_name: str, index: Any) -> str:
+        """Save a built index beside its segment: a temp directory renamed into place,
+        so a crash never leaves half an index where a load would find it."""
+        final = self.index_dir(segment_id, index_name)
+        tmp = f"{final}.tmp-{uuid.uuid4().hex}"
+        index.save(tmp)
+        if self.fs.exists(final):
+            self.fs.delete_dir(final)
+        self.fs.rename_dir(tmp, final)
+        return final
 
-    def replace_segments(
-        self,
-        removed: list[SealedSegment],
-        added: list[SealedSegment],
-        all_sealed: list[SealedSegment],
-    ) -> list[SealedSegment]:
-        for seg in added:
-            self._write_segment(seg)
-        self._write_manifest(all_sealed)
-        for seg in removed:  # readers holding them keep their open maps
-            shutil.rmtree(self.segment_dir(seg.segment_id), ignore_errors=True)
-        return [self._reload(s) for s in added]
+    def drop_index(self, index_name: str) -> None:
+        for entry in self.manifest.segments:
+            path = self.index_dir(entry.segment_id, index_name)
+            if self.fs.exists(path):
+                self.fs.delete_dir(path)
 
     def close(self) -> None:
         self.wal.close()
 
     def destroy(self) -> None:
         self.wal.close()
-        shutil.rmtree(self.root, ignore_errors=True)
+        self.fs.delete_dir(self.directory)

@@ -175,6 +175,21 @@ def _index_metric(snapshot: Snapshot, name: str) -> str | None:
     return str(metric).upper() if metric else None
 
 
+def _check_index_search_params(
+    snapshot: Snapshot, fs: FieldSchema, metric: str, params: dict[str, Any], k: int
+) -> None:
+    """Search params against the field's index type, with Milvus's ranges and messages
+    (``elanus.index``); range bounds are checked by ``_range_params``."""
+    spec = snapshot.index_specs.get(fs.name)
+    if not isinstance(spec, dict) or not spec.get("index_type"):
+        return
+    from elanus.index import resolve_index_type, validate_search_params
+
+    index_type, _ = resolve_index_type(fs.dtype, str(spec["index_type"]), spec.get("params"))
+    knobs = {k: v for k, v in params.items() if k not in ("radius", "range_filter")}
+    validate_search_params(index_type, metric, knobs, k)
+
+
 def resolve_anns_field(schema: CollectionSchema, name: str | None) -> FieldSchema:
     if name:
         fs = schema.get(name)
@@ -236,6 +251,7 @@ def plan_search(
 
         params.update(bm25_search_params(snapshot, fs))
     check_window(limit, offset)
+    _check_index_search_params(snapshot, fs, metric, params, limit + offset)
     if round_decimal != -1 and not 0 <= round_decimal <= 6:
         raise ParameterError(
             f"round_decimal {round_decimal} is invalid, should be -1 or an integer in range [0, 6]"

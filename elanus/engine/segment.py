@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from elanus.engine.keys import SortedKeys, as_key_array
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
+from elanus.storage import SegmentData as StoredSegment
 
 __all__ = ["GrowingSegment", "SealedSegment", "arrow_type_for", "null_column"]
 
@@ -230,48 +231,49 @@ class GrowingSegment:
 
 
 class SealedSegment:
-    """An immutable segment: columns fixed, vectors possibly memory-mapped."""
+    """A sealed segment: the rows of its files (``storage.SegmentData``, vectors
+    memory-mapped), the delete records that hit its rows, and its built indexes.
+
+    Only the delete records and the indexes change after sealing; the rows never do.
+    """
 
     def __init__(
         self,
         segment_id: int,
         partition_name: str,
         schema: CollectionSchema,
-        columns: Mapping[str, Any],
-        primary_keys: np.ndarray | pa.Array,
-        timestamps: np.ndarray,
+        files: StoredSegment,
     ) -> None:
         self.segment_id = segment_id
         self.partition_name = partition_name
         self.schema = schema
-        self.num_rows = len(timestamps)
-        self._columns = dict(columns)
-        self._pks = primary_keys
-        self._ts = np.asarray(timestamps, dtype=np.uint64)
+        self.files = files
+        self.num_rows = files.num_rows
+        self._stored = {*files.meta.scalar_fields, *files.meta.vectors}
         self._sorted: SortedKeys | None = None
         self._lock = threading.Lock()
+        pk_kind = np.int64 if files.meta.pk_type == "int64" else np.str_
+        # (key, timestamp) of every delete that hides one of these rows; persisted
+        # beside the rows, so recovery needs no delete log.
+        self.delete_keys: np.ndarray = np.zeros(0, dtype=pk_kind)
+        self.delete_ts: np.ndarray = np.zeros(0, dtype=np.uint64)
         self.vector_indexes: dict[str, Any] = {}
         self.scalar_indexes: dict[str, Any] = {}
-        self.persisted = False
 
     @property
-    def size_bytes(self) -> int:
-        return sum(_nbytes(c) for c in self._columns.values())
+    def path(self) -> str:
+        return self.files.path
 
     def column(self, name: str) -> Any:
-        col = self._columns.get(name)
-        if col is None:
-            return null_column(self.schema.get(name), self.num_rows)
-        return col
-
-    def columns(self) -> dict[str, Any]:
-        return dict(self._columns)
+        if name in self._stored:
+            return self.files.column(name)
+        return null_column(self.schema.get(name), self.num_rows)
 
     def primary_keys(self) -> np.ndarray | pa.Array:
-        return self._pks
+        return self.files.primary_keys()
 
     def row_timestamps(self) -> np.ndarray:
-        return self._ts
+        return self.files.row_timestamps()
 
     def vector_index(self, field_name: str) -> Any | None:
         return self.vector_indexes.get(field_name)
@@ -282,8 +284,13 @@ class SealedSegment:
     def sorted_keys(self) -> SortedKeys:
         with self._lock:
             if self._sorted is None:
-                self._sorted = SortedKeys(as_key_array(self._pks))
+                self._sorted = SortedKeys(as_key_array(self.primary_keys()))
             return self._sorted
+
+    def add_deletes(self, keys: np.ndarray, timestamps: np.ndarray) -> None:
+        """Record deletes that hit rows of this segment (caller holds the write lock)."""
+        self.delete_keys = np.concatenate([self.delete_keys, keys])
+        self.delete_ts = np.concatenate([self.delete_ts, timestamps.astype(np.uint64)])
 
     def with_schema(self, schema: CollectionSchema) -> None:
         self.schema = schema

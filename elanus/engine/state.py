@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -10,9 +9,10 @@ from dataclasses import dataclass
 from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.collection import CollectionData
 from elanus.engine.metadata import Catalog, CollectionMeta, DatabaseMeta
-from elanus.engine.persistence import LocalCollectionStore
+from elanus.engine.persistence import CollectionStorage
 from elanus.engine.timestamps import TimestampOracle
 from elanus.errors import CollectionNotFound, DatabaseNotFound
+from elanus.storage import DataLayout, FileSystem
 
 __all__ = ["EngineOptions", "EngineState"]
 
@@ -32,11 +32,13 @@ class EngineOptions:
 
 class EngineState:
     data_dir: str
+    fs: FileSystem
+    layout: DataLayout
     options: EngineOptions
     catalog: Catalog
     oracle: TimestampOracle
     collections: dict[int, CollectionData]
-    stores: dict[int, LocalCollectionStore]
+    stores: dict[int, CollectionStorage]
     worker: ThreadPoolExecutor
     lock: threading.RLock
 
@@ -61,13 +63,8 @@ class EngineState:
         meta = self._meta(db, name)
         return meta, self.collections[meta.collection_id]
 
-    def _collection_dir(self, collection_id: int) -> str:
-        return os.path.join(self.data_dir, "collections", str(collection_id))
-
     def _open_collection(self, meta: CollectionMeta) -> CollectionData:
-        store = LocalCollectionStore(
-            self._collection_dir(meta.collection_id), sync=self.options.sync
-        )
+        store = CollectionStorage(self.fs, self.layout, meta.collection_id, sync=self.options.sync)
 
         def ttl() -> float | None:
             raw = meta.properties.get("collection.ttl.seconds")
@@ -85,9 +82,10 @@ class EngineState:
             seal_rows=self.options.seal_rows,
             ttl_seconds=ttl,
         )
-        segments, deletes = store.load(data.schema)
-        data.sealed = segments
-        data.deletes = list(deletes)
+        schedule = getattr(self, "_schedule_index_builds", None)
+        if schedule is not None:
+            data.on_seal = lambda: schedule(data)
+        data.sealed = store.load(data.schema)
         data.replay(store.replay())
         self.collections[meta.collection_id] = data
         self.stores[meta.collection_id] = store

@@ -22,11 +22,16 @@ __all__ = ["DeleteRecord", "compute_masks", "latest_delete_per_key"]
 
 @dataclass(frozen=True)
 class DeleteRecord:
-    """Keys deleted at ``timestamp``; ``partition`` None means every partition."""
+    """Keys deleted at ``timestamp`` (one for all keys, or one per key);
+    ``partition`` None means every partition."""
 
     keys: np.ndarray
-    timestamp: int
+    timestamp: int | np.ndarray
     partition: str | None = None
+
+    def key_timestamps(self) -> np.ndarray:
+        """The delete timestamp of each key (uint64)."""
+        return np.broadcast_to(np.asarray(self.timestamp, dtype=np.uint64), (len(self.keys),))
 
 
 def latest_delete_per_key(records: Sequence[DeleteRecord]) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +39,7 @@ def latest_delete_per_key(records: Sequence[DeleteRecord]) -> tuple[np.ndarray, 
     if not records:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
     keys = np.concatenate([r.keys for r in records])
-    ts = np.concatenate([np.full(len(r.keys), r.timestamp, dtype=np.uint64) for r in records])
+    ts = np.concatenate([r.key_timestamps() for r in records])
     order = np.lexsort((ts, keys))
     keys, ts = keys[order], ts[order]
     last = np.ones(len(keys), dtype=bool)
