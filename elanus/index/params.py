@@ -158,6 +158,9 @@ _SPARSE_BUILD = (
 _SPARSE_SEARCH = (
     ParamSpec("drop_ratio_search", "float", 0.0, 0, 1, hi_open=True),
     ParamSpec("dim_max_score_ratio", "float", 1.05, 0.5, 1.3),
+    # BM25 only: the collection-wide average document length, which a segment
+    # cannot know on its own (the engine passes it per search).
+    ParamSpec("bm25_avgdl", "float", None, 1, 3.4e38),
 )
 _ALGOS = ("DAAT_MAXSCORE", "DAAT_WAND", "TAAT_NAIVE")
 

@@ -9,9 +9,12 @@ and so does this single exhaustive strategy.
 
 ``drop_ratio_build`` drops the smallest stored values (by magnitude) across the
 segment before indexing; ``drop_ratio_search`` drops each query's smallest
-values. For BM25, stored values are term frequencies, turned into BM25 term
-weights with ``bm25_k1``/``bm25_b`` and the segment's average document length
-(or ``bm25_avgdl`` when given); the query's values are its terms' IDF weights.
+values. For BM25, stored values are term frequencies and the index keeps them as they
+are, with each document's length; term weights are computed at search time for
+the posting lists a query touches, with ``bm25_k1``/``bm25_b`` and the average
+document length passed in the search params (``bm25_avgdl``: the collection's,
+which one segment cannot know), else the build param, else the segment's own.
+The query's values are its terms' IDF weights.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from elanus.index.base import BaseVectorIndex
-from elanus.index.exact import bm25_document_weights, compact_sparse
+from elanus.index.exact import compact_sparse
 from elanus.index.metrics import topk_merge
 from elanus.schema.types import DataType
 
@@ -59,10 +62,9 @@ def build_sparse_inverted(
     index_type: str, metric: str, params: dict[str, Any], vectors: Any
 ) -> SparseInvertedIndex:
     docs = sp.csr_array(vectors, dtype=np.float32)
+    lengths = None
     if metric == "BM25":
-        docs = bm25_document_weights(
-            docs, float(params["bm25_k1"]), float(params["bm25_b"]), params.get("bm25_avgdl")
-        )
+        lengths = np.asarray(docs.sum(axis=1), dtype=np.float32).ravel()
     else:
         ratio = float(params.get("drop_ratio_build", 0.0))
         if ratio > 0 and docs.nnz:
@@ -72,7 +74,7 @@ def build_sparse_inverted(
             docs.eliminate_zeros()
     compact, dims = compact_sparse(docs)
     postings = sp.csr_array(compact.T)
-    return SparseInvertedIndex(index_type, metric, params, docs.shape[0], postings, dims)
+    return SparseInvertedIndex(index_type, metric, params, docs.shape[0], postings, dims, lengths)
 
 
 class SparseInvertedIndex(BaseVectorIndex):
@@ -86,15 +88,18 @@ class SparseInvertedIndex(BaseVectorIndex):
         ntotal: int,
         postings: sp.csr_array,
         dims: np.ndarray,
+        doc_lengths: np.ndarray | None = None,
     ) -> None:
         super().__init__(index_type, metric_type, params, DataType.SPARSE_FLOAT_VECTOR, 0, ntotal)
         self._postings = postings
         self._dims = dims
+        self._lengths = doc_lengths
 
     @property
     def nbytes(self) -> int:
         p = self._postings
-        return int(p.data.nbytes + p.indices.nbytes + p.indptr.nbytes + self._dims.nbytes)
+        extra = 0 if self._lengths is None else self._lengths.nbytes
+        return int(p.data.nbytes + p.indices.nbytes + p.indptr.nbytes + self._dims.nbytes + extra)
 
     def _prepare_queries(self, queries: Any, normalized: bool = False) -> Any:
         return sp.csr_array(queries, dtype=np.float32)
@@ -104,12 +109,15 @@ class SparseInvertedIndex(BaseVectorIndex):
     ) -> tuple[np.ndarray, np.ndarray]:
         q = drop_smallest_per_row(q, float(sp_params.get("drop_ratio_search", 0.0)))
         qc, _ = compact_sparse(q, self._dims)
+        postings = self._postings
+        if self._lengths is not None:
+            qc, postings = self._bm25_postings(qc, sp_params)
         n = self._ntotal
         nq = qc.shape[0]
         step = max(1, _SCORE_BYTES // (4 * max(n, 1)))
         out_d, out_i = [], []
         for lo in range(0, nq, step):
-            prod = sp.coo_array(qc[lo : lo + step] @ self._postings)
+            prod = sp.coo_array(qc[lo : lo + step] @ postings)
             rows = prod.shape[0]
             scores = np.full((rows, n), -np.inf, np.float32)
             scores[prod.row, prod.col] = prod.data
@@ -122,10 +130,31 @@ class SparseInvertedIndex(BaseVectorIndex):
             out_i.append(i)
         return np.vstack(out_d), np.vstack(out_i)
 
+    def _bm25_postings(
+        self, qc: sp.csr_array, sp_params: dict[str, Any]
+    ) -> tuple[sp.csr_array, sp.csr_array]:
+        """The touched posting lists with term frequencies turned into BM25 weights."""
+        assert self._lengths is not None
+        touched = np.unique(qc.indices)
+        sub = sp.csr_array(self._postings[touched])
+        avgdl = sp_params.get("bm25_avgdl") or self._params.get("bm25_avgdl")
+        if not avgdl:
+            avgdl = float(self._lengths.mean()) if len(self._lengths) else 1.0
+        k1, b = float(self._params["bm25_k1"]), float(self._params["bm25_b"])
+        tf = sub.data
+        norm = k1 * (1.0 - b + b * self._lengths[sub.indices] / float(avgdl))
+        weighted = sp.csr_array(
+            ((tf * (k1 + 1.0) / (tf + norm)).astype(np.float32), sub.indices, sub.indptr),
+            shape=sub.shape,
+        )
+        return sp.csr_array(qc[:, touched]), weighted
+
     def _save_files(self, target: Path) -> None:
         p = self._postings
         for name, arr in zip(_FILES, (p.data, p.indices, p.indptr, self._dims)):
             np.save(target / f"{name}.npy", arr)
+        if self._lengths is not None:
+            np.save(target / "doc_lengths.npy", self._lengths)
         np.save(target / "shape.npy", np.asarray(p.shape, np.int64))
 
     @classmethod
@@ -136,6 +165,8 @@ class SparseInvertedIndex(BaseVectorIndex):
         )
         shape = tuple(int(x) for x in np.load(path / "shape.npy"))
         postings = sp.csr_array((data, indices, indptr), shape=shape, copy=False)
+        lengths_file = path / "doc_lengths.npy"
+        lengths = np.load(lengths_file) if lengths_file.exists() else None
         return cls(
             meta["index_type"],
             meta["metric_type"],
@@ -143,4 +174,5 @@ class SparseInvertedIndex(BaseVectorIndex):
             int(meta["ntotal"]),
             postings,
             np.asarray(dims),
+            lengths,
         )
