@@ -316,8 +316,8 @@ class _Evaluator:
         if isinstance(value, (int, float)):
             mask, nums = values.numbers()
             return mask & _NP_CMP[op](nums, np.float64(value)) & vec.valid
-        mask, strs = values.strings()
-        return mask & _bool_np(_PC_CMP[op](strs, pa.scalar(value, type=pa.string()))) & vec.valid
+        scalar = pa.scalar(value, type=pa.string())
+        return values.string_test(lambda d: _PC_CMP[op](d, scalar)) & vec.valid
 
     def in_set(self, node: ir.InSet) -> Result:
         vec = self.value(node.value)
@@ -333,8 +333,8 @@ class _Evaluator:
     def like(self, node: ir.LikeMatch) -> Result:
         vec = self.value(node.value)
         if vec.kind == "json":
-            mask, strs = vec.data.strings()
-            return mask & _bool_np(pc.match_like(strs, node.pattern)) & vec.valid, vec.valid
+            hit = vec.data.string_test(lambda d: pc.match_like(d, node.pattern))
+            return hit & vec.valid, vec.valid
         return _bool_np(pc.match_like(vec.data, node.pattern)) & vec.valid, vec.valid
 
     def is_null(self, node: ir.IsNull) -> Result:
@@ -437,8 +437,8 @@ def _json_in(values: JsonValues, items: Sequence[Any]) -> Mask:
         mask, data = values.numbers()
         out |= mask & np.isin(data, np.asarray(nums, dtype=np.float64))
     if strs:
-        mask, data = values.strings()
-        out |= mask & _bool_np(pc.is_in(data, value_set=pa.array(strs, type=pa.string())))
+        value_set = pa.array(strs, type=pa.string())
+        out |= values.string_test(lambda d: pc.is_in(d, value_set=value_set))
     return out
 
 

@@ -137,6 +137,22 @@ class JsonValues:
             self._views["str"] = (mask, data)
         return self._views["str"]  # type: ignore[no-any-return]
 
+    def string_test(self, test: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+        """Rows whose value is a string passing ``test`` (an Arrow kernel returning bools).
+
+        The kernel runs on the distinct strings only and the answer is gathered back to
+        rows, which is far cheaper than a row-wise string kernel on repetitive data."""
+        if "str-codes" not in self._views:
+            mask, data = self.strings()
+            encoded = data.dictionary_encode()
+            codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            self._views["str-codes"] = (encoded.dictionary, codes.astype(np.int64))
+        dictionary, codes = self._views["str-codes"]
+        hits = test(dictionary).fill_null(False).to_numpy(zero_copy_only=False)
+        extended = np.zeros(len(dictionary) + 1, dtype=bool)
+        extended[: len(dictionary)] = hits
+        return extended[codes]  # type: ignore[no-any-return]
+
     def bools(self) -> tuple[np.ndarray, np.ndarray]:
         if "bool" not in self._views:
             mask = self._mask(bool)
