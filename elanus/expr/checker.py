@@ -292,6 +292,10 @@ class _Checker:
             children: list[ir.Predicate] = []
             for child in map(self.predicate, node.operands):
                 children.extend(child.children if isinstance(child, cls) else (child,))
+            if cls is ir.AnyOf:
+                children = _merge_equalities(children)
+                if len(children) == 1:
+                    return children[0]
             return cls(tuple(children))
         if isinstance(node, n.Not):
             child = self.predicate(node.operand)
@@ -543,6 +547,36 @@ class _Checker:
                     self.fail("phrase_match slop must be a non-negative integer", node.args[2])
                 slop = raw
         return ir.TextMatch(field.name, query, slop)
+
+
+def _merge_equalities(children: list[ir.Predicate]) -> list[ir.Predicate]:
+    """``a == 1 or a == 2 or a in [3]`` → ``a in [1, 2, 3]``: one pass over the column
+    instead of one per operand (generated filters often OR thousands of keys)."""
+    groups: dict[ir.Value, list[Any]] = {}
+    out: list[ir.Predicate | ir.Value] = []
+    for child in children:
+        if isinstance(child, ir.InSet):
+            target, values = child.value, child.values
+        elif (
+            isinstance(child, ir.Compare) and child.op == "==" and isinstance(child.right, ir.Const)
+        ):
+            target, values = child.left, (child.right.value,)
+        else:
+            out.append(child)
+            continue
+        if target not in groups:
+            groups[target] = []
+            out.append(target)
+        groups[target].extend(values)
+    merged: list[ir.Predicate] = []
+    for item in out:
+        if isinstance(item, (ir.ColumnValue, ir.ArithValue, ir.Length, ir.Const)):
+            # keyed by type too: True == 1 in Python, but not in a filter
+            unique = {(type(v), v): v for v in groups[item]}
+            merged.append(ir.InSet(item, tuple(unique.values())))
+        else:
+            merged.append(item)
+    return merged
 
 
 class _Instant:

@@ -284,3 +284,51 @@ def test_syntax_tree_keeps_positions() -> None:
     assert right.pos == 10
     assert right.value.keys == ("x", 0)
     assert right.items.items[1].pos == 30
+
+
+def test_or_of_equalities_becomes_one_set_lookup() -> None:
+    from elanus.expr import ir
+
+    plan = compile_filter(
+        'i32 == 1 or i32 in [2, 1] or meta["k"] == 1 or meta["k"] == true', schema()
+    )
+    assert isinstance(plan.predicate, ir.AnyOf)
+    sets = [c for c in plan.predicate.children if isinstance(c, ir.InSet)]
+    assert [s.values for s in sets] == [(1, 2), (1, True)]
+    want = [
+        r["i32"] in (1, 2)
+        or (
+            isinstance(r["meta"], dict)
+            and "k" in r["meta"]
+            and type(r["meta"]["k"]) in (int, bool)
+            and r["meta"]["k"] in (1, True)
+            and (r["meta"]["k"] is True or type(r["meta"]["k"]) is int)
+        )
+        for r in ROWS
+    ]
+    assert plan.evaluate(SOURCE).tolist() == want
+
+
+def test_public_surface_is_pinned() -> None:
+    import elanus.expr
+    import elanus.index.scalar
+
+    assert set(elanus.expr.__all__) == {
+        "ArrowColumnSource",
+        "ColumnSource",
+        "FilterPlan",
+        "ScalarIndex",
+        "clear_cache",
+        "compile_filter",
+        "parse",
+    }
+    assert set(elanus.index.scalar.__all__) == {
+        "SCALAR_INDEX_TYPES",
+        "BitmapIndex",
+        "InvertedIndex",
+        "NgramIndex",
+        "ScalarIndexObject",
+        "SortIndex",
+        "TrieIndex",
+        "create_scalar_index",
+    }
