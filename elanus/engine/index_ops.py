@@ -15,25 +15,29 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import pyarrow as pa
+
+import elanus.index as vector_indexes
 from elanus.engine.api import IndexInfo
 from elanus.engine.collection import CollectionData
 from elanus.engine.metadata import IndexMeta
 from elanus.engine.requests import IndexSpec
-from elanus.engine.segment import SealedSegment
+from elanus.engine.segment import SealedSegment, arrow_type_for
 from elanus.engine.state import EngineState
 from elanus.errors import AlreadyExistsError, IndexNotFound, ParameterError, StorageError
+from elanus.index.scalar import create_scalar_index
+from elanus.schema import FieldSchema
 
 __all__ = ["IndexOperations"]
 
 log = logging.getLogger(__name__)
 
 
-def _index_module() -> Any:
-    try:
-        import elanus.index as index
-    except ImportError:  # pragma: no cover
-        return None
-    return index
+def _attached(seg: Any, field: FieldSchema) -> Any | None:
+    """The index a segment has for the field (vector or scalar), if built."""
+    if field.dtype.is_vector:
+        return seg.vector_index(field.name)
+    return seg.scalar_index(field.name)
 
 
 class IndexOperations(EngineState):
@@ -47,16 +51,12 @@ class IndexOperations(EngineState):
             index_type = (spec.index_type or "AUTOINDEX").upper()
             metric = (spec.metric_type or "").upper() or None
             params = dict(spec.params)
-            index = _index_module()
-            validate = getattr(index, "validate_index_params", None)
-            if validate is not None and field.dtype.is_vector:
-                metric = validate(field, index_type, metric, params)["metric_type"]
-            elif field.dtype.is_vector and metric is None:
-                metric = (
-                    "COSINE"
-                    if field.dtype.is_dense_vector and field.dtype.name != "BINARY_VECTOR"
-                    else ("HAMMING" if field.dtype.name == "BINARY_VECTOR" else "IP")
-                )
+            if field.dtype.is_vector:
+                request = vector_indexes.validate_index_params(field, index_type, metric, params)
+                metric = request["metric_type"]
+            else:
+                # Builds over no rows: wrong type/field/params fail now, as in Milvus.
+                create_scalar_index(index_type, field, pa.nulls(0, arrow_type_for(field)), params)
             name = spec.index_name or field.name
             for existing in meta.indexes:
                 if existing.index_name == name or existing.field_name == field.name:
@@ -105,7 +105,7 @@ class IndexOperations(EngineState):
         if not self.fs.exists(path):
             return False
         try:
-            loaded = _index_module().load_vector_index(path, mmap=True)
+            loaded = vector_indexes.load_vector_index(path, mmap=True)
         except StorageError as exc:
             log.warning("saved index %s cannot be loaded (%s); rebuilding it", path, exc)
             return False
@@ -116,23 +116,39 @@ class IndexOperations(EngineState):
         seg.vector_indexes[field_name] = loaded
         return True
 
-    def _schedule_index_builds(self, data: CollectionData) -> None:
-        """Give every sealed segment its vector indexes: the saved ones loaded now,
-        the missing ones built in the background."""
-        index = _index_module()
-        build = getattr(index, "build_vector_index", None)
-        if build is None or not data.index_specs:
+    def _build_index(
+        self, data: CollectionData, seg: SealedSegment, field: FieldSchema, spec: dict[str, Any]
+    ) -> None:
+        """Build one index of one segment, save it (vector indexes) and attach it."""
+        column = seg.column(field.name)
+        if not field.dtype.is_vector:
+            seg.scalar_indexes[field.name] = create_scalar_index(
+                spec["index_type"], field, column, spec["params"]
+            )
+            data.republish()
             return
+        built = vector_indexes.build_vector_index(
+            field, spec["index_type"], spec["metric_type"], spec["params"], column
+        )
+        store = self.stores.get(data.collection_id)
+        if store is not None and store.manifest.segment(seg.segment_id):
+            store.save_index(seg.segment_id, spec["index_name"], built)
+        seg.vector_indexes[field.name] = built
+        data.republish()
+
+    def _schedule_index_builds(self, data: CollectionData) -> None:
+        """Give every sealed segment its indexes: saved vector indexes loaded now, the
+        missing ones built in the background."""
         loaded_any = False
         for seg in list(data.sealed):
             for field_name, spec in data.index_specs.items():
-                key = (seg.segment_id, field_name)
                 field = data.schema.get(field_name)
-                if field is None or not field.dtype.is_vector or field_name in seg.vector_indexes:
+                if field is None or _attached(seg, field) is not None:
                     continue
-                if self._load_saved_index(data, seg, field_name, spec):
+                if field.dtype.is_vector and self._load_saved_index(data, seg, field_name, spec):
                     loaded_any = True
                     continue
+                key = (seg.segment_id, field_name)
                 with self._build_lock:
                     if key in self._building:
                         continue
@@ -140,23 +156,12 @@ class IndexOperations(EngineState):
 
                 def job(
                     seg: SealedSegment = seg,
-                    field: Any = field,
+                    field: FieldSchema = field,
                     spec: dict[str, Any] = spec,
-                    key: Any = key,
+                    key: tuple[int, str] = key,
                 ) -> None:
                     try:
-                        built = build(
-                            field,
-                            spec["index_type"],
-                            spec["metric_type"],
-                            spec["params"],
-                            seg.column(field.name),
-                        )
-                        store = self.stores.get(data.collection_id)
-                        if store is not None and store.manifest.segment(seg.segment_id):
-                            store.save_index(seg.segment_id, spec["index_name"], built)
-                        seg.vector_indexes[field.name] = built
-                        data.republish()
+                        self._build_index(data, seg, field, spec)
                     finally:
                         with self._build_lock:
                             self._building.discard(key)
@@ -181,6 +186,7 @@ class IndexOperations(EngineState):
             meta.indexes.remove(found[0])
             for seg in data.sealed:
                 seg.vector_indexes.pop(found[0].field_name, None)
+                seg.scalar_indexes.pop(found[0].field_name, None)
             store = self.stores.get(meta.collection_id)
             if store is not None:
                 store.drop_index(index_name)
@@ -200,16 +206,10 @@ class IndexOperations(EngineState):
         snap = data.snapshot
         total = sum(v.num_rows for v in snap.segments)
         field = data.schema.get(i.field_name)
-        needs_build = (
-            field is not None
-            and field.dtype.is_vector
-            and _index_module() is not None
-            and hasattr(_index_module(), "build_vector_index")
-        )
         indexed = sum(
             v.num_rows
             for v in snap.segments
-            if v.sealed and (not needs_build or v.data.vector_index(i.field_name) is not None)
+            if v.sealed and field is not None and _attached(v.data, field) is not None
         )
         pending = sum(v.num_rows for v in snap.segments if v.sealed) - indexed
         return IndexInfo(
