@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from expr_data import make_rows, schema, to_columns
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_differential import ATOMS, PARAMS, _combined
+from test_properties import expressions
 
 from elanus.expr import ArrowColumnSource, ScalarIndex, compile_filter
 from elanus.index.scalar import create_scalar_index
@@ -68,4 +71,13 @@ def test_indexes_satisfy_the_protocol() -> None:
 @pytest.mark.parametrize("expression", EXPRESSIONS)
 def test_indexed_results_equal_scan(index_type: str, expression: str) -> None:
     plan = compile_filter(expression, schema(), PARAMS)
+    assert plan.evaluate(SOURCES[index_type]).tolist() == plan.evaluate(SCAN).tolist()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.sampled_from(sorted(PLANS)))
+def test_random_expressions_agree_with_and_without_indexes(
+    expression: str, index_type: str
+) -> None:
+    plan = compile_filter(expression, schema())
     assert plan.evaluate(SOURCES[index_type]).tolist() == plan.evaluate(SCAN).tolist()
