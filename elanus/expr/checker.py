@@ -13,67 +13,23 @@ import shapely
 from elanus.errors import ExpressionError
 from elanus.expr import ir
 from elanus.expr import nodes as n
+from elanus.expr.kinds import (
+    CONTAINS,
+    FLIP,
+    FUNCTIONS,
+    GEO_OPS,
+    KIND,
+    NUMERIC,
+    describe,
+    kind_of_literal,
+    merge_equalities,
+)
 from elanus.expr.temporal import IntervalValue, parse_instant, parse_interval
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 
 __all__ = ["check"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-_KIND = {
-    DataType.BOOL: "bool",
-    DataType.INT8: "int",
-    DataType.INT16: "int",
-    DataType.INT32: "int",
-    DataType.INT64: "int",
-    DataType.FLOAT: "float",
-    DataType.DOUBLE: "float",
-    DataType.STRING: "str",
-    DataType.VARCHAR: "str",
-    DataType.TEXT: "str",
-    DataType.JSON: "json",
-    DataType.ARRAY: "array",
-    DataType.GEOMETRY: "geo",
-    DataType.TIMESTAMPTZ: "ts",
-}
-_NUMERIC = frozenset({"int", "float"})
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-_GEO_OPS = {
-    "st_equals": 2,
-    "st_touches": 2,
-    "st_overlaps": 2,
-    "st_crosses": 2,
-    "st_contains": 2,
-    "st_intersects": 2,
-    "st_within": 2,
-    "st_dwithin": 3,
-    "st_isvalid": 1,
-}
-_CONTAINS = {
-    "json_contains": "one",
-    "array_contains": "one",
-    "json_contains_all": "all",
-    "array_contains_all": "all",
-    "json_contains_any": "any",
-    "array_contains_any": "any",
-}
-_FUNCTIONS = frozenset({*_GEO_OPS, *_CONTAINS, "array_length", "text_match", "phrase_match"})
-
-
-def _kind_of_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, IntervalValue):
-        return "interval"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    raise TypeError(type(value).__name__)
 
 
 class _Checker:
@@ -117,13 +73,13 @@ class _Checker:
     ) -> ir.ColumnValue:
         if field.dtype.is_vector:
             self.fail(f"vector field {field.name} cannot be used in a filter expression", node)
-        kind = _KIND.get(field.dtype)
+        kind = KIND.get(field.dtype)
         if kind is None:
             self.fail(f"field {field.name} of type {field.dtype.name} cannot be filtered", node)
         self.columns.add(field.name)
         element = None
         if kind == "array":
-            element = _KIND.get(field.element_type or DataType.NONE)
+            element = KIND.get(field.element_type or DataType.NONE)
             if element is None:
                 self.fail(f"array field {field.name} has no usable element type", node)
         if not keys:
@@ -242,7 +198,7 @@ class _Checker:
         if const is not None:
             if isinstance(const, _Instant):
                 return ir.Const(const.micros, "ts")
-            return ir.Const(const, _kind_of_literal(const))
+            return ir.Const(const, kind_of_literal(const))
         if isinstance(node, n.Path):
             return self.column(node)
         if isinstance(node, n.Unary):
@@ -274,7 +230,7 @@ class _Checker:
         ok = {"int", "float", "json"}
         if lk not in ok or rk not in ok:
             bad = left if lk not in ok else right
-            self.fail(f"arithmetic operator {op} does not apply to {_describe(bad)}", node)
+            self.fail(f"arithmetic operator {op} does not apply to {describe(bad)}", node)
         if isinstance(right, ir.Const) and op in ("/", "%") and right.value == 0:
             self.fail("division by zero", node)
         if op == "%" and ("float" in (lk, rk)):
@@ -293,7 +249,7 @@ class _Checker:
             for child in map(self.predicate, node.operands):
                 children.extend(child.children if isinstance(child, cls) else (child,))
             if cls is ir.AnyOf:
-                children = _merge_equalities(children)
+                children = merge_equalities(children)
                 if len(children) == 1:
                     return children[0]
             return cls(tuple(children))
@@ -310,7 +266,7 @@ class _Checker:
             target = self.value(node.value)
             if target.kind not in ("str", "json") or not isinstance(target, ir.ColumnValue):
                 self.fail(
-                    f"like applies to VARCHAR fields and JSON values, not {_describe(target)}", node
+                    f"like applies to VARCHAR fields and JSON values, not {describe(target)}", node
                 )
             return ir.LikeMatch(target, node.pattern)
         if isinstance(node, n.IsNull):
@@ -340,7 +296,7 @@ class _Checker:
             target = self.column(node)
             if target.kind in ("bool", "json"):
                 return ir.Compare("==", target, ir.Const(True, "bool"))
-            self.fail(f"{_describe(target)} is not a boolean expression", node)
+            self.fail(f"{describe(target)} is not a boolean expression", node)
         self.fail("expected a boolean expression", node)
 
     def comparison(self, node: n.Comparison) -> ir.Predicate:
@@ -359,7 +315,7 @@ class _Checker:
     def compare(self, op: str, left_node: n.Node, right_node: n.Node, node: n.Node) -> ir.Predicate:
         left, right = self.value(left_node), self.value(right_node)
         if isinstance(left, ir.Const) and not isinstance(right, ir.Const):
-            left, right, op = right, left, _FLIP[op]
+            left, right, op = right, left, FLIP[op]
         if isinstance(left, ir.Const) and isinstance(right, ir.Const):
             self.fail("a comparison needs at least one field", node)
         lk, rk = left.kind, right.kind
@@ -367,13 +323,13 @@ class _Checker:
             right = self.coerce_const(left, right, op, node)
         elif "json" in (lk, rk):
             self.fail("comparing a JSON value with another field is not supported", node)
-        elif not (lk == rk or (lk in _NUMERIC and rk in _NUMERIC)):
+        elif not (lk == rk or (lk in NUMERIC and rk in NUMERIC)):
             self.fail(
-                f"comparisons between {_describe(left)} and {_describe(right)} are not supported",
+                f"comparisons between {describe(left)} and {describe(right)} are not supported",
                 node,
             )
         elif lk in ("array", "geo"):
-            self.fail(f"comparisons between {_describe(left)} values are not supported", node)
+            self.fail(f"comparisons between {describe(left)} values are not supported", node)
         if lk == "bool" and op not in ("==", "!="):
             self.fail("bool values support only == and !=", node)
         if op == "!=":
@@ -395,11 +351,11 @@ class _Checker:
                 if rk == "bool" and op not in ("==", "!="):
                     self.fail("bool values support only == and !=", node)
                 return right
-            self.fail(f"comparing a JSON value with {_describe(right)} is not supported", node)
-        elif lk in _NUMERIC and rk in _NUMERIC or lk == rk and lk in ("str", "bool"):
+            self.fail(f"comparing a JSON value with {describe(right)} is not supported", node)
+        elif lk in NUMERIC and rk in NUMERIC or lk == rk and lk in ("str", "bool"):
             return right
         self.fail(
-            f"comparisons between {_describe(left)} and {_describe(right)} are not supported", node
+            f"comparisons between {describe(left)} and {describe(right)} are not supported", node
         )
 
     def term(self, node: n.Term) -> ir.Predicate:
@@ -419,10 +375,10 @@ class _Checker:
         kind = target.kind
         if isinstance(item, list):
             self.fail("in / not in takes a list of scalars", node)
-        ik = _kind_of_literal(item)
+        ik = kind_of_literal(item)
         if kind == "json":
             return item
-        if kind in _NUMERIC and ik in _NUMERIC:
+        if kind in NUMERIC and ik in NUMERIC:
             return item
         if kind == "ts" and ik == "str":
             try:
@@ -431,14 +387,14 @@ class _Checker:
                 self.fail(f"invalid ISO-8601 timestamp {item!r}", node)
         if kind == ik:
             return item
-        self.fail(f"value {item!r} does not match {_describe(target)}", node)
+        self.fail(f"value {item!r} does not match {describe(target)}", node)
 
     def call_name(self, node: n.Call) -> str:
         name = node.name
         if name != name.lower() and name != name.upper():
             self.fail(f"function names are all lowercase or all uppercase: {name}", node)
         lower = name.lower()
-        if lower not in _FUNCTIONS:
+        if lower not in FUNCTIONS:
             self.fail(f"function {name} is not supported", node)
         return lower
 
@@ -451,9 +407,9 @@ class _Checker:
         name = self.call_name(node)
         if node.kwargs and name != "text_match":
             self.fail(f"function {node.name} takes no keyword arguments", node)
-        if name in _CONTAINS:
-            return self.contains(node, _CONTAINS[name])
-        if name in _GEO_OPS:
+        if name in CONTAINS:
+            return self.contains(node, CONTAINS[name])
+        if name in GEO_OPS:
             return self.geo(node, name)
         if name in ("text_match", "phrase_match"):
             return self.text_match(node, name)
@@ -483,7 +439,7 @@ class _Checker:
         return ir.Contains(mode, target, tuple(checked))
 
     def geo(self, node: n.Call, name: str) -> ir.Predicate:
-        count = _GEO_OPS[name]
+        count = GEO_OPS[name]
         self.arity(node, count)
         first = node.args[0]
         if not isinstance(first, n.Path) or first.keys:
@@ -491,7 +447,7 @@ class _Checker:
         target = self.column(first)
         if target.kind != "geo":
             self.fail(
-                f"{node.name} takes a GEOMETRY field, {first.name} is {_describe(target)}", node
+                f"{node.name} takes a GEOMETRY field, {first.name} is {describe(target)}", node
             )
         op = name[3:]
         if count == 1:
@@ -549,36 +505,6 @@ class _Checker:
         return ir.TextMatch(field.name, query, slop)
 
 
-def _merge_equalities(children: list[ir.Predicate]) -> list[ir.Predicate]:
-    """``a == 1 or a == 2 or a in [3]`` → ``a in [1, 2, 3]``: one pass over the column
-    instead of one per operand (generated filters often OR thousands of keys)."""
-    groups: dict[ir.Value, list[Any]] = {}
-    out: list[ir.Predicate | ir.Value] = []
-    for child in children:
-        if isinstance(child, ir.InSet):
-            target, values = child.value, child.values
-        elif (
-            isinstance(child, ir.Compare) and child.op == "==" and isinstance(child.right, ir.Const)
-        ):
-            target, values = child.left, (child.right.value,)
-        else:
-            out.append(child)
-            continue
-        if target not in groups:
-            groups[target] = []
-            out.append(target)
-        groups[target].extend(values)
-    merged: list[ir.Predicate] = []
-    for item in out:
-        if isinstance(item, (ir.ColumnValue, ir.ArithValue, ir.Length, ir.Const)):
-            # keyed by type too: True == 1 in Python, but not in a filter
-            unique = {(type(v), v): v for v in groups[item]}
-            merged.append(ir.InSet(item, tuple(unique.values())))
-        else:
-            merged.append(item)
-    return merged
-
-
 class _Instant:
     """An ISO literal during folding (kept apart from plain integers)."""
 
@@ -586,29 +512,6 @@ class _Instant:
 
     def __init__(self, micros: int) -> None:
         self.micros = micros
-
-
-def _describe(value: ir.Value) -> str:
-    names = {
-        "int": "Int64",
-        "float": "Double",
-        "bool": "Bool",
-        "str": "VarChar",
-        "json": "JSON",
-        "array": "Array",
-        "geo": "Geometry",
-        "ts": "Timestamptz",
-        "interval": "Interval",
-        "list": "List",
-    }
-    label = names.get(value.kind, value.kind)
-    if isinstance(value, ir.ColumnValue):
-        return (
-            f"field {value.column} ({label})"
-            if not value.path
-            else f"{value.column}{list(value.path)} ({label})"
-        )
-    return label
 
 
 def check(
