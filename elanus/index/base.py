@@ -141,13 +141,11 @@ class BaseVectorIndex:
             return self._empty(nq, k)
         with faiss_threads(nq):
             if allowed is not None and self.brute_force_fraction > 0:
-                rows = np.flatnonzero(allowed)
-                if len(rows) <= max(k, self.brute_force_fraction * self._ntotal):
-                    return self._scan_rows(q, rows, k)
+                passing = int(np.count_nonzero(allowed))
+                if passing <= max(k, self.brute_force_fraction * self._ntotal):
+                    return self._scan_rows(q, np.flatnonzero(allowed), k)
             d, i = self._knn(q, k, sp, allowed)
-        return fill_missing(
-            self._metric, d.astype(np.float32, copy=False), i.astype(np.int64, copy=False)
-        )
+        return fill_missing(self._metric, d, i)
 
     def range_search(
         self,

@@ -137,7 +137,11 @@ def _new_faiss_index(
         faiss.downcast_index(index).hnsw.efConstruction = int(p["efConstruction"])
     wants_refine = bool(p.get("refine")) or (index_type == "SCANN" and p.get("with_raw_data", True))
     if wants_refine:
-        refine = _refine_index(str(p.get("refine_type") or "FP32"), dim, fm)
+        if index_type == "SCANN" and dtype in _LOSSLESS_SQ:
+            # SCANN's re-ranking copy keeps the stored precision, not float32
+            refine = faiss.IndexScalarQuantizer(dim, _LOSSLESS_SQ[dtype], fm)
+        else:
+            refine = _refine_index(str(p.get("refine_type") or "FP32"), dim, fm)
         index = _own(faiss.IndexRefine(index, refine), index, refine)
     return index, used
 
@@ -176,6 +180,7 @@ class FaissDenseIndex(BaseVectorIndex):
         self._refined = isinstance(index, faiss.IndexRefine)
         self._base = faiss.downcast_index(index.base_index) if self._refined else index
         self._is_ivf = index_type in _IVF_TYPES
+        self._param_cache: dict[tuple[Any, ...], Any] = {}
         # Graphs lose their way when most nodes are filtered out: scan survivors instead.
         self.brute_force_fraction = 0.0 if self._is_ivf else 0.05  # type: ignore[misc]
 
@@ -196,8 +201,23 @@ class FaissDenseIndex(BaseVectorIndex):
         fraction = 1.0
         if allowed is not None:
             sel, bits = bitmap_selector(allowed)
-            fraction = max(float(allowed.mean()), 1e-9)
-        params = self._search_parameters(sp, k, fraction, sel)
+            fraction = max(np.count_nonzero(allowed) / self._ntotal, 1e-9)
+            params = self._search_parameters(sp, k, fraction, sel)
+        else:
+            # Unfiltered parameter structs depend only on the params: build each once.
+            key = (
+                sp.get("nprobe"),
+                sp.get("ef"),
+                sp.get("rbq_query_bits"),
+                sp.get("refine_k"),
+                sp.get("reorder_k"),
+                k,
+            )
+            params = self._param_cache.get(key)
+            if params is None:
+                params = self._search_parameters(sp, k, 1.0, None)
+                if len(self._param_cache) < 256:
+                    self._param_cache[key] = params
         d, i = self._index.search(q, k, params=params)
         del bits
         return d, i

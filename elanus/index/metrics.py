@@ -150,8 +150,8 @@ def fill_missing(
     metric: str, distances: np.ndarray, ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Write the metric's worst distance into slots whose id is -1."""
-    missing = ids < 0
-    if missing.any():
+    if ids.size and ids.min() < 0:
+        missing = ids < 0
         distances = np.array(distances, dtype=np.float32, copy=True)
         distances[missing] = worst_distance(metric)
     return distances, ids

@@ -53,7 +53,7 @@ def test_index_not_allowed_for_vector_type():
     with pytest.raises(ParameterError, match="can't build with this index"):
         validate_index_params(BINARY, "HNSW", "HAMMING", {})
     with pytest.raises(ParameterError, match="can't build with this index"):
-        validate_index_params(vector_field(DataType.FLOAT16_VECTOR, 32), "SCANN", "L2", {})
+        validate_index_params(vector_field(DataType.INT8_VECTOR, 32), "IVF_FLAT", "L2", {})
 
 
 def test_unknown_index_type():

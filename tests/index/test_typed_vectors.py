@@ -26,6 +26,7 @@ CASES = [
     (DataType.BFLOAT16_VECTOR, "FLAT", "L2", {}, {}, 1.0),
     (DataType.BFLOAT16_VECTOR, "IVF_SQ8", "L2", {"nlist": 32}, {"nprobe": 16}, 0.9),
     (DataType.INT8_VECTOR, "HNSW", "L2", {"M": 16, "efConstruction": 80}, {"ef": 64}, 0.95),
+    (DataType.FLOAT16_VECTOR, "SCANN", "L2", {"nlist": 32}, {"nprobe": 16, "reorder_k": 100}, 0.95),
 ]
 
 
