@@ -84,8 +84,9 @@ def bm25_doc_vectors(token_lists: Iterable[Sequence[str]]) -> sp.csr_array:
     flat = [t for tokens in lists for t in tokens]
     if not flat:
         return sp.csr_array((len(lists), SPARSE_DIM), dtype=np.float32)
-    uniques, inverse = np.unique(np.array(flat, dtype=object), return_inverse=True)
-    dims = term_hashes(list(uniques)).astype(np.int64)[inverse]
+    # Hash each distinct term once; a dict lookup per token is cheaper than sorting strings.
+    dim_of = {term: term_hash(term) for term in set(flat)}
+    dims = np.fromiter(map(dim_of.__getitem__, flat), dtype=np.int64, count=len(flat))
     rows = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
     out = sp.coo_array(
         (np.ones(len(flat), dtype=np.float32), (rows, dims)), shape=(len(lists), SPARSE_DIM)
@@ -263,20 +264,26 @@ def bm25_scores(
     idf and avgdl come from ``stats`` (the collection-wide statistics, not those of
     ``doc_tf`` alone). Only the columns that some query uses are touched.
     """
+    validate_bm25_params(k1, b)
     weights = bm25_query_weights(query_tf, stats)
     docs = sp.csr_array(doc_tf)
+    docs.sum_duplicates()
     n_queries, n_docs = weights.shape[0], docs.shape[0]
     query_dims = np.unique(weights.indices)
     if len(query_dims) == 0 or n_docs == 0:
         return np.zeros((n_queries, n_docs), dtype=np.float32)
-    lengths = _doc_lengths(sp.csr_array(docs, dtype=np.float32), doc_lengths)
-    doc_w = bm25_doc_weights(docs, stats.avgdl, k1=k1, b=b, doc_lengths=lengths)
-    # Re-index both sides onto the small set of query dims, then one sparse product.
-    keep = np.isin(doc_w.indices, query_dims)
-    doc_rows = np.repeat(np.arange(n_docs), np.diff(doc_w.indptr))[keep]
-    doc_cols = np.searchsorted(query_dims, doc_w.indices[keep])
+    lengths = _doc_lengths(docs, doc_lengths)
+    avgdl = stats.avgdl
+    # Only postings of query terms matter: weigh those alone, re-indexed onto the
+    # small set of query dims, then one sparse product.
+    keep = np.isin(docs.indices, query_dims)
+    doc_rows = np.repeat(np.arange(n_docs), np.diff(docs.indptr))[keep]
+    tf = docs.data[keep].astype(np.float64)
+    ratio = lengths[doc_rows] / avgdl if avgdl > 0 else np.ones(len(doc_rows))
+    doc_weight = tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * ratio))
+    doc_cols = np.searchsorted(query_dims, docs.indices[keep])
     narrow_docs = sp.csr_array(
-        (doc_w.data[keep], (doc_rows, doc_cols)), shape=(n_docs, len(query_dims))
+        (doc_weight.astype(np.float32), (doc_rows, doc_cols)), shape=(n_docs, len(query_dims))
     )
     q_rows = np.repeat(np.arange(n_queries), np.diff(weights.indptr))
     q_cols = np.searchsorted(query_dims, weights.indices)
