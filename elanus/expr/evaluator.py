@@ -315,6 +315,13 @@ class _Evaluator:
             return mask & (data == value) & vec.valid
         if isinstance(value, (int, float)):
             mask, nums = values.numbers()
+            if isinstance(value, int):
+                exact, ints = values.integers()
+                inexact = mask & ~exact
+                hit = (exact & _NP_CMP[op](ints, np.int64(value))) | (
+                    inexact & _NP_CMP[op](nums, np.float64(value))
+                )
+                return hit & vec.valid
             return mask & _NP_CMP[op](nums, np.float64(value)) & vec.valid
         scalar = pa.scalar(value, type=pa.string())
         return values.string_test(lambda d: _PC_CMP[op](d, scalar)) & vec.valid
@@ -435,7 +442,14 @@ def _json_in(values: JsonValues, items: Sequence[Any]) -> Mask:
         out |= mask & np.isin(data, np.asarray(bools, dtype=bool))
     if nums:
         mask, data = values.numbers()
-        out |= mask & np.isin(data, np.asarray(nums, dtype=np.float64))
+        ints = [v for v in nums if isinstance(v, int)]
+        floats = [v for v in nums if isinstance(v, float)]
+        exact, int_data = values.integers()
+        if ints:
+            out |= exact & np.isin(int_data, np.asarray(ints, dtype=np.int64))
+            out |= mask & ~exact & np.isin(data, np.asarray(ints, dtype=np.float64))
+        if floats:
+            out |= mask & np.isin(data, np.asarray(floats, dtype=np.float64))
     if strs:
         value_set = pa.array(strs, type=pa.string())
         out |= values.string_test(lambda d: pc.is_in(d, value_set=value_set))

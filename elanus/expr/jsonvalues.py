@@ -129,6 +129,23 @@ class JsonValues:
             self._views["num"] = (mask, data)
         return self._views["num"]  # type: ignore[no-any-return]
 
+    def integers(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mask of integer values that fit int64, their exact int64 values): integer
+        literals compare exactly against integers, as Milvus does, not via float64."""
+        if "int" not in self._views:
+            mask = self._mask(int)
+            data = np.zeros(self.n, dtype=np.int64)
+            if mask.any():
+                ints = self.objects[mask].tolist()
+                fits = np.fromiter(
+                    (-(2**63) <= v < 2**63 for v in ints), dtype=bool, count=len(ints)
+                )
+                rows = np.nonzero(mask)[0]
+                mask[rows[~fits]] = False
+                data[rows[fits]] = np.array([v for v, ok in zip(ints, fits) if ok], dtype=np.int64)
+            self._views["int"] = (mask, data)
+        return self._views["int"]  # type: ignore[no-any-return]
+
     def strings(self) -> tuple[np.ndarray, pa.Array]:
         if "str" not in self._views:
             mask = self._mask(str)

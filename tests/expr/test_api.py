@@ -332,3 +332,19 @@ def test_public_surface_is_pinned() -> None:
         "TrieIndex",
         "create_scalar_index",
     }
+
+
+def test_json_integers_compare_exactly() -> None:
+    s = CollectionSchema(
+        fields=(FieldSchema("id", DataType.INT64, is_primary=True), FieldSchema("m", DataType.JSON))
+    )
+    docs = ['{"k": 9007199254740993}', '{"k": 9007199254740992}', '{"k": "9007199254740993"}']
+    src = ArrowColumnSource({"id": pa.array([1, 2, 3]), "m": pa.array(docs)})
+
+    def run(e: str) -> list[bool]:
+        return compile_filter(e, s).evaluate(src).tolist()
+
+    assert run('m["k"] == 9007199254740993') == [True, False, False]
+    assert run('m["k"] in [9007199254740993]') == [True, False, False]
+    assert run('m["k"] > 9007199254740992') == [True, False, False]
+    assert run('m["k"] != 9007199254740993') == [False, True, True]
