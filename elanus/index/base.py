@@ -162,7 +162,7 @@ class BaseVectorIndex:
             self._metric,
             {**(params or {}), "radius": radius, "range_filter": range_filter},
         )
-        q = self._prepare_queries(queries, normalized=True)
+        q = self._prepare_queries(queries)
         nq = q.shape[0]
         allowed = self._check_mask(allowed)
         available = self._ntotal if allowed is None else int(allowed.sum())
@@ -221,20 +221,14 @@ class BaseVectorIndex:
 
     # -------------------------------------------------------------- helpers
 
-    def _prepare_queries(self, queries: Any, normalized: bool = False) -> np.ndarray:
-        q = (
-            queries
-            if normalized and isinstance(queries, np.ndarray) and queries.dtype == np.float32
-            else None
-        )
-        if q is None:
-            q = as_queries(self._dtype, queries)
+    def _prepare_queries(self, queries: Any) -> np.ndarray:
+        q = as_queries(self._dtype, queries)
         if q.shape[1] != self._row_width():
             raise ParameterError(
                 f"vector dimension mismatch, expected vector size {self._dim}, actual "
                 f"{q.shape[1] * (8 if self._dtype == DataType.BINARY_VECTOR else 1)}"
             )
-        if self._metric == "COSINE" and not normalized:
+        if self._metric == "COSINE":
             q = l2_normalize(q.copy())
         return q
 

@@ -176,9 +176,10 @@ def _take(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.asarray(vectors[rows])
 
 
-def _dense_block_rows(dtype: DataType, n: int, dim: int) -> int:
-    if dtype == DataType.FLOAT_VECTOR:
+def _dense_block_rows(dtype: DataType, n: int, dim: int, masked: bool) -> int:
+    if dtype == DataType.FLOAT_VECTOR and not masked:
         return max(n, 1)  # already float32: the whole column is one zero-copy block
+    # widened or gathered blocks are copies: bound their size
     return max(1024, _BLOCK_BYTES // (4 * max(dim, 1)))
 
 
@@ -209,7 +210,7 @@ def _dense_topk(
     parts_d: list[np.ndarray] = []
     parts_i: list[np.ndarray] = []
     fm = faiss_metric(metric)
-    for rows in _row_blocks(n, _dense_block_rows(dtype, n, dim), allowed):
+    for rows in _row_blocks(n, _dense_block_rows(dtype, n, dim, allowed is not None), allowed):
         block = _dense_float_block(dtype, vectors, rows, metric)
         kk = min(k, len(rows))
         d, i = faiss.knn(q, block, kk, metric=fm)

@@ -101,7 +101,7 @@ class SparseInvertedIndex(BaseVectorIndex):
         extra = 0 if self._lengths is None else self._lengths.nbytes
         return int(p.data.nbytes + p.indices.nbytes + p.indptr.nbytes + self._dims.nbytes + extra)
 
-    def _prepare_queries(self, queries: Any, normalized: bool = False) -> Any:
+    def _prepare_queries(self, queries: Any) -> Any:
         return sp.csr_array(queries, dtype=np.float32)
 
     def _knn(

@@ -145,3 +145,30 @@ def test_sparse_drop_ratios(sparse_data):
     # the largest query terms carry the score, so the best hit mostly survives
     _, i_dropped_build = dropped.search(queries, 10, {})
     assert recall_at(i_dropped_build, i_full) > 0.3
+
+
+def test_binary_range_search_against_exact(bits):
+    from elanus.index import exact_range_search
+
+    x, q = bits
+    index = build_vector_index(BINARY, "BIN_FLAT", "HAMMING", {}, x)
+    got = index.range_search(q[:5], radius=30.0, range_filter=5.0)
+    want = exact_range_search(DataType.BINARY_VECTOR, x, q[:5], "HAMMING", 30.0, 5.0)
+    np.testing.assert_array_equal(got.lims, want.lims)
+    for qi in range(5):
+        d, ids = got.hits(qi)
+        assert np.all((d >= 5.0) & (d < 30.0))
+        assert set(ids.tolist()) == set(want.hits(qi)[1].tolist())
+
+
+def test_sparse_range_search_against_exact(sparse_data):
+    from elanus.index import exact_range_search
+
+    docs, queries = sparse_data
+    index = build_vector_index(SPARSE, "SPARSE_INVERTED_INDEX", "IP", {}, docs)
+    d10, _ = index.search(queries, 10, {})
+    radius = float(np.median(d10[:, -1]))
+    got = index.range_search(queries, radius=radius, range_filter=None)
+    want = exact_range_search(DataType.SPARSE_FLOAT_VECTOR, docs, queries, "IP", radius, None)
+    np.testing.assert_array_equal(got.lims, want.lims)
+    np.testing.assert_allclose(got.distances, want.distances, rtol=1e-5)
