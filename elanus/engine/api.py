@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from elanus.engine.requests import (
     Column,
@@ -23,6 +23,9 @@ from elanus.engine.requests import (
     WriteResult,
 )
 from elanus.schema import CollectionSchema, FieldSchema
+
+if TYPE_CHECKING:
+    from elanus.engine.snapshot import Snapshot
 
 __all__ = [
     "CollectionInfo",
@@ -221,6 +224,18 @@ class EngineAPI(Protocol):
     def hybrid_search(
         self, db: str, collection: str, request: HybridSearchRequest
     ) -> SearchResults: ...
+
+    def read_snapshot(
+        self,
+        db: str,
+        collection: str,
+        *,
+        consistency_level: str | None = None,
+        guarantee_timestamp: int = 0,
+        partition_names: list[str] | None = None,
+    ) -> Snapshot:
+        """The immutable snapshot a read sees (for reads spanning several calls)."""
+        ...
 
     def flush(self, db: str, collection: str) -> int:
         """Seal growing segments and make them durable; returns the flush timestamp."""

@@ -354,6 +354,22 @@ class DataOperations(EngineState):
         )
         return data.read(ts)
 
+    def read_snapshot(
+        self,
+        db: str,
+        collection: str,
+        *,
+        consistency_level: str | None = None,
+        guarantee_timestamp: int = 0,
+        partition_names: list[str] | None = None,
+    ) -> Snapshot:
+        """The snapshot a read with these settings sees. Snapshots are immutable, so a
+        read spanning several calls (search iterator pages) keeps one and stays
+        consistent while the collection changes."""
+        return self._snapshot_for(
+            db, collection, consistency_level, guarantee_timestamp, partition_names
+        )
+
     def query(self, db: str, collection: str, request: QueryRequest) -> QueryResult:
         from elanus.engine.query import execute_query
 

@@ -41,6 +41,7 @@ __all__ = [
     "query_result_to_proto",
     "search_from_proto",
     "search_result_to_proto",
+    "set_iterator_info",
     "template_values",
 ]
 
@@ -195,8 +196,6 @@ def _queries_of(request: milvus_pb2.SearchRequest) -> Any:
 def search_from_proto(request: milvus_pb2.SearchRequest) -> SearchRequest:
     if request.function_score.functions:
         raise NotSupportedError("search with a function score ranker is not supported by Elanus")
-    # A search_iter_v2 probe gets an ordinary answer without an iterator token;
-    # pymilvus then falls back to its range-search iterator (v1).
     params = {kv.key: kv.value for kv in request.search_params}
     return _search_from_params(
         params,
@@ -291,6 +290,16 @@ def search_result_to_proto(
         )
     data.all_search_count = int(sum(result.topks))
     return data
+
+
+def set_iterator_info(
+    data: schema_pb2.SearchResultData, token: str, last_bound: float | None
+) -> None:
+    """The search iterator's token and bound, which pymilvus sends back next page."""
+    info = data.search_iterator_v2_results
+    info.token = token
+    if last_bound is not None:
+        info.last_bound = float(last_bound)
 
 
 def _schema_if_needed(columns: Mapping[str, Any], schema: SchemaSource) -> CollectionSchema | None:

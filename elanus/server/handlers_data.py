@@ -17,9 +17,11 @@ from elanus.server.convert_search import (
     query_result_to_proto,
     search_from_proto,
     search_result_to_proto,
+    set_iterator_info,
     template_values,
 )
 from elanus.server.rpc import Call, RpcStats, rpc
+from elanus.server.search_iterators import SearchIteratorSessions, iterator_page_request
 
 __all__ = ["DataHandlers"]
 
@@ -52,6 +54,7 @@ def _mutation(result: WriteResult, kind: str) -> milvus_pb2.MutationResult:
 class DataHandlers:
     engine: EngineAPI
     stats: RpcStats
+    search_iterators: SearchIteratorSessions
 
     def _schema(self, db: str, collection: str) -> CollectionSchema:
         return self.engine.describe_collection(db, collection).schema
@@ -105,7 +108,21 @@ class DataHandlers:
     @rpc
     def Search(self, request: milvus_pb2.SearchRequest, call: Call) -> Any:
         search = search_from_proto(request)
-        result = self.engine.search(call.db, request.collection_name, search)
+        page = iterator_page_request({kv.key: kv.value for kv in request.search_params})
+        token, last_bound = "", None
+        if page is None:
+            result = self.engine.search(call.db, request.collection_name, search)
+        else:
+            opener = partial(
+                self.engine.read_snapshot,
+                call.db,
+                request.collection_name,
+                consistency_level=search.consistency_level,
+                guarantee_timestamp=search.guarantee_timestamp,
+                partition_names=search.partition_names,
+            )
+            token, found = self.search_iterators.next_page(page, search, opener)
+            result, last_bound = found.results, found.last_bound
         reply = milvus_pb2.SearchResults(
             collection_name=request.collection_name, session_ts=result.session_timestamp
         )
@@ -117,6 +134,8 @@ class DataHandlers:
                 search.group_by_field,
             )
         )
+        if page is not None:
+            set_iterator_info(reply.results, token, last_bound)
         return reply
 
     @rpc

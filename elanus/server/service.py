@@ -13,6 +13,7 @@ from elanus.server.handlers_data import DataHandlers
 from elanus.server.handlers_ddl import DefinitionHandlers
 from elanus.server.handlers_text import TextHandlers
 from elanus.server.rpc import RpcStats, rpc_names, unsupported
+from elanus.server.search_iterators import SearchIteratorSessions
 
 __all__ = ["ElanusMilvusService", "supported_rpcs"]
 
@@ -23,6 +24,7 @@ class ElanusMilvusService(
     def __init__(self, engine: EngineAPI) -> None:
         self.engine = engine
         self.stats = RpcStats()
+        self.search_iterators = SearchIteratorSessions()
         self.started_at = time.time()
 
 
