@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+import numpy as np
 import shapely
 
 from elanus.errors import ExpressionError
@@ -87,6 +88,8 @@ class _Checker:
         if kind == "json":
             return ir.ColumnValue(field.name, "json", keys, None, field.nullable)
         if kind == "array":
+            if len(keys) == 1 and isinstance(keys[0], int) and keys[0] >= 2**31:
+                self.fail(f"array index {keys[0]} is out of range", node)
             if len(keys) != 1 or not isinstance(keys[0], int):
                 self.fail(
                     f"array field {field.name} takes one integer index, as in {field.name}[0]", node
@@ -455,10 +458,14 @@ class _Checker:
         wkt = self.constant(node.args[1])
         if not isinstance(wkt, str):
             self.fail(f"{node.name} takes a WKT string second", node.args[1])
-        try:
-            shapely.from_wkt(wkt)
-        except shapely.errors.GEOSException:
-            self.fail(f"invalid WKT {wkt!r}", node.args[1])
+        with np.errstate(all="ignore"):
+            try:
+                geometry = shapely.from_wkt(wkt)
+            except shapely.errors.GEOSException:
+                self.fail(f"invalid WKT {wkt!r}", node.args[1])
+            finite = bool(np.isfinite(shapely.get_coordinates(geometry)).all())
+        if geometry is None or not finite:
+            self.fail(f"invalid WKT {wkt!r}: coordinates must be finite numbers", node.args[1])
         distance = None
         if count == 3:
             distance = self.constant(node.args[2])

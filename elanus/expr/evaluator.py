@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from elanus.errors import NotSupportedError
+from elanus.errors import DataError, NotSupportedError
 from elanus.expr import ir
 from elanus.expr.jsonvalues import JsonValues, column_cache, json_path_values
 from elanus.expr.source import ColumnSource, ScalarIndex
@@ -399,6 +399,14 @@ class _Evaluator:
         return np.asarray(mask, dtype=bool) & valid, valid
 
     def geo(self, node: ir.Geo) -> Result:
+        try:
+            return self._geo(node)
+        except shapely.errors.GEOSException as err:
+            raise DataError(
+                f"cannot evaluate ST_{node.op.upper()} on field {node.field}: {err}"
+            ) from None
+
+    def _geo(self, node: ir.Geo) -> Result:
         arr = self.array(node.field)
         vec = self.plain(arr, "geo", self.validity(arr))
         geoms = vec.data
@@ -464,13 +472,13 @@ def _parse_geometries(arr: pa.Array) -> np.ndarray:
 def _dwithin(geoms: np.ndarray, query: Any, meters: float) -> Mask:
     """Great-circle distance in meters between each geometry's nearest point to the
     query and the query (coordinates are longitude, latitude in degrees)."""
-    present = ~shapely.is_missing(geoms)
-    present[present] = ~shapely.is_empty(geoms[present])
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     out = np.zeros(len(geoms), dtype=bool)
-    if not present.any():
+    if not present.any() or shapely.is_empty(query):
         return out
-    lines = shapely.shortest_line(geoms[present], query)
-    coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    lines = shapely.shortest_line(geoms, query)
+    present &= ~shapely.is_missing(lines)
+    coords = shapely.get_coordinates(lines[present]).reshape(-1, 2, 2)
     lon1, lat1 = np.radians(coords[:, 0, 0]), np.radians(coords[:, 0, 1])
     lon2, lat2 = np.radians(coords[:, 1, 0]), np.radians(coords[:, 1, 1])
     h = (

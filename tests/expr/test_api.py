@@ -43,6 +43,8 @@ SOURCE = ArrowColumnSource(COLUMNS)
         ("text_match(s, 'x')", "field s does not enable match", 0),
         ("ST_CONTAINS(s, 'POINT(0 0)')", "takes a GEOMETRY field", 0),
         ("ST_CONTAINS(geo, 'POINT(0 0')", "invalid WKT", 17),
+        ("ST_CONTAINS(geo, 'POINT(1e999 0)')", "coordinates must be finite", 17),
+        ("tags[99999999999] == 1", "array index 99999999999 is out of range", 0),
         ("ts > 'yesterday'", "invalid ISO-8601 timestamp", 0),
         ("ts + INTERVAL 'P1X' > ISO '2025-01-01T00:00:00Z'", "invalid ISO-8601 duration", 5),
         ("tags > 1", "comparisons between field tags (Array) and Int64 are not supported", 0),
@@ -348,3 +350,10 @@ def test_json_integers_compare_exactly() -> None:
     assert run('m["k"] in [9007199254740993]') == [True, False, False]
     assert run('m["k"] > 9007199254740992') == [True, False, False]
     assert run('m["k"] != 9007199254740993') == [False, True, True]
+
+
+@pytest.mark.parametrize("wkt", ["POINT EMPTY", "GEOMETRYCOLLECTION EMPTY"])
+def test_empty_query_geometries_match_nothing(wkt: str) -> None:
+    for op in ("ST_INTERSECTS", "ST_CONTAINS", "ST_WITHIN", "ST_EQUALS"):
+        assert not compile_filter(f"{op}(geo, '{wkt}')", schema()).evaluate(SOURCE).any()
+    assert not compile_filter(f"ST_DWITHIN(geo, '{wkt}', 1e9)", schema()).evaluate(SOURCE).any()
