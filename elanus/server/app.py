@@ -16,12 +16,13 @@ from types import FrameType
 from elanus.engine.api import EngineAPI
 from elanus.server.config import ServerConfig
 from elanus.server.grpc_server import GrpcServer
+from elanus.server.http_app import HttpServer, HttpState
 
 __all__ = ["open_engine", "serve"]
 
 log = logging.getLogger("elanus.server")
 
-READY_MESSAGE = "elanus ready: grpc={host}:{port} data_dir={data_dir}"
+READY_MESSAGE = "elanus ready: grpc={host}:{port} http={host}:{http_port} data_dir={data_dir}"
 
 
 def open_engine(data_dir: str) -> EngineAPI:
@@ -47,12 +48,22 @@ def serve(
 ) -> int:
     """Serve until SIGTERM/SIGINT (or ``stop_event``); returns the exit status."""
     configure_logging(config.log_level)
-    engine = engine_factory(config.data_dir)
+    # The HTTP port opens first so health checks are answered (503) during recovery.
+    http_state = HttpState()
+    http = HttpServer(http_state, config.host, config.http_port)
+    http.start()
+    try:
+        engine = engine_factory(config.data_dir)
+    except BaseException:
+        http.stop()
+        raise
     try:
         server = GrpcServer(engine, config)
     except BaseException:
         engine.close()
+        http.stop()
         raise
+    http_state.stats = server.service.stats
     stop = stop_event or threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -63,8 +74,11 @@ def serve(
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     server.start()
+    http_state.ready = True
     print(
-        READY_MESSAGE.format(host=config.host, port=server.port, data_dir=config.data_dir),
+        READY_MESSAGE.format(
+            host=config.host, port=server.port, http_port=http.port, data_dir=config.data_dir
+        ),
         file=sys.stderr,
         flush=True,
     )
@@ -72,9 +86,11 @@ def serve(
         while not stop.wait(0.5):
             pass
     finally:
+        http_state.ready = False
         log.info("stopping gRPC server (grace %.0fs)", config.shutdown_grace)
         server.stop()
         log.info("closing engine")
         engine.close()
+        http.stop()
         log.info("stopped")
     return 0

@@ -30,12 +30,17 @@ class ServerProcess:
 
     data_dir: Path
     port: int
+    http_port: int
     process: subprocess.Popen[str]
     stderr: list[str] = field(default_factory=list)
 
     @property
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
@@ -45,6 +50,7 @@ class ServerProcess:
 
 def start_server(data_dir: Path, port: int | None = None, timeout: float = 60.0) -> ServerProcess:
     port = port or free_port()
+    http_port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [
@@ -56,6 +62,8 @@ def start_server(data_dir: Path, port: int | None = None, timeout: float = 60.0)
             str(data_dir),
             "--port",
             str(port),
+            "--http-port",
+            str(http_port),
             "--host",
             "127.0.0.1",
             "--max-workers",
@@ -66,7 +74,7 @@ def start_server(data_dir: Path, port: int | None = None, timeout: float = 60.0)
         text=True,
         env=env,
     )
-    server = ServerProcess(data_dir, port, process)
+    server = ServerProcess(data_dir, port, http_port, process)
     ready = threading.Event()
 
     def pump() -> None:

@@ -1,0 +1,130 @@
+"""The HTTP port of ``elanus serve``: ``/healthz`` and ``/metrics`` (REST comes beside).
+
+Starlette on uvicorn, run in a thread beside the gRPC server (docs/server.md says
+why). The port opens before the engine does, so a health check gets an answer
+while the data directory is still being recovered: 503 until the engine is open,
+200 "OK" while serving, 503 again once shutdown starts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from elanus.errors import StorageError
+from elanus.server.rpc import RpcStats
+
+__all__ = ["HttpServer", "HttpState", "create_http_app", "render_metrics"]
+
+_PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class HttpState:
+    """What the HTTP endpoints report; the server fills it in as it starts and stops."""
+
+    ready: bool = False
+    stats: RpcStats | None = None
+    started_at: float = field(default_factory=time.time)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_metrics(state: HttpState) -> str:
+    """Prometheus text exposition of the per-RPC counters of ``RpcStats``."""
+    lines = [
+        "# HELP elanus_up 1 while the engine is open and requests are served.",
+        "# TYPE elanus_up gauge",
+        f"elanus_up {1 if state.ready else 0}",
+        "# HELP elanus_uptime_seconds Seconds since the process started serving.",
+        "# TYPE elanus_uptime_seconds gauge",
+        f"elanus_uptime_seconds {time.time() - state.started_at:.3f}",
+    ]
+    stats = state.stats
+    calls = dict(stats.calls) if stats else {}
+    errors = dict(stats.errors) if stats else {}
+    seconds = dict(stats.seconds) if stats else {}
+    lines += [
+        "# HELP elanus_rpc_requests_total gRPC requests answered, by method and outcome.",
+        "# TYPE elanus_rpc_requests_total counter",
+    ]
+    for name in sorted(calls):
+        failed = errors.get(name, 0)
+        method = _label(name)
+        lines.append(
+            f'elanus_rpc_requests_total{{method="{method}",status="success"}} '
+            f"{calls[name] - failed}"
+        )
+        lines.append(f'elanus_rpc_requests_total{{method="{method}",status="fail"}} {failed}')
+    lines += [
+        "# HELP elanus_rpc_seconds_total Seconds spent answering gRPC requests, by method.",
+        "# TYPE elanus_rpc_seconds_total counter",
+    ]
+    for name in sorted(seconds):
+        lines.append(f'elanus_rpc_seconds_total{{method="{_label(name)}"}} {seconds[name]:.6f}')
+    return "\n".join(lines) + "\n"
+
+
+def create_http_app(state: HttpState) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        if state.ready:
+            return PlainTextResponse("OK")
+        return PlainTextResponse("not ready", status_code=503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(render_metrics(state), media_type=_PROMETHEUS_TEXT)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ]
+    )
+
+
+class HttpServer:
+    """uvicorn serving the app on ``host:port`` from a daemon thread."""
+
+    def __init__(self, state: HttpState, host: str, port: int) -> None:
+        self.state = state
+        self.address = f"{host}:{port}"
+        config = uvicorn.Config(
+            create_http_app(state),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="elanus-http", daemon=True)
+        self.port = port
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Listen, or raise ``StorageError`` if the port cannot be bound."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise StorageError(
+                    f"cannot listen on {self.address} (HTTP): address in use or invalid"
+                )
+            time.sleep(0.01)
+        for server in self._server.servers:
+            for sock in server.sockets:
+                self.port = int(sock.getsockname()[1])
+                return
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
