@@ -14,6 +14,7 @@ from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequ
 from elanus.errors import ParameterError
 from elanus.schema import CollectionSchema, DataType, FieldSchema, FunctionType
 from elanus.schema.columns import normalize_column, rows_to_columns
+from elanus.schema.types import dense_vector_numpy_dtype
 
 __all__ = ["DataMethods"]
 
@@ -73,6 +74,20 @@ def _is_sequence(value: Any) -> bool:
         return value.ndim >= 1
     return isinstance(value, (list, tuple)) or type(value).__module__.startswith(
         ("pyarrow", "pandas")
+    )
+
+
+def _ready_matrix(field: FieldSchema, data: Any) -> bool:
+    """Query vectors already in the field's in-memory form (a finite C-ordered matrix of
+    its dtype and width): used as they are, with no conversion or copy."""
+    return (
+        isinstance(data, np.ndarray)
+        and data.ndim == 2
+        and field.dtype in (DataType.FLOAT_VECTOR, DataType.FLOAT16_VECTOR)
+        and data.dtype == dense_vector_numpy_dtype(field.dtype)
+        and data.shape[1] == (field.dim or 0)
+        and data.flags.c_contiguous
+        and bool(np.isfinite(data).all())
     )
 
 
@@ -264,6 +279,8 @@ class DataMethods:
             ) from None
         if count == 0:
             raise ParameterError("search data is empty")
+        if _ready_matrix(field, data):
+            return data
         plain = FieldSchema(field.name, field.dtype, params=dict(field.params))
         return normalize_column(plain, data, count if not hasattr(data, "shape") else data.shape[0])
 

@@ -60,9 +60,19 @@ class CollectionMeta:
     partitions: list[PartitionMeta] = field(default_factory=list)
     indexes: list[IndexMeta] = field(default_factory=list)
     loaded: bool = True
+    # The parsed schema and the dict it came from: ``schema`` is only ever replaced,
+    # so an identity check keeps every request from parsing it again.
+    _parsed: tuple[dict[str, Any], CollectionSchema] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def collection_schema(self) -> CollectionSchema:
-        return CollectionSchema.from_dict(self.schema)
+        parsed = self._parsed
+        if parsed is not None and parsed[0] is self.schema:
+            return parsed[1]
+        schema = CollectionSchema.from_dict(self.schema)
+        self._parsed = (self.schema, schema)
+        return schema
 
     def partition(self, name: str) -> PartitionMeta | None:
         return next((p for p in self.partitions if p.name == name), None)

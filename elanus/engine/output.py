@@ -67,7 +67,28 @@ def _bm25_outputs(schema: CollectionSchema) -> frozenset[str]:
     )
 
 
+# Resolved plans by (schema identity, request); the schema object is kept with its plan
+# so a recycled id() never answers for a different schema.
+_PLAN_CACHE: dict[tuple[Any, ...], tuple[CollectionSchema, OutputPlan]] = {}
+_PLAN_CACHE_MAX = 1024
+
+
 def plan_output(
+    schema: CollectionSchema, requested: list[str] | None, *, include_primary: bool
+) -> OutputPlan:
+    """Resolve ``output_fields`` as Milvus does (cached per schema and request)."""
+    key = (id(schema), include_primary, *(str(r) for r in requested or ()))
+    hit = _PLAN_CACHE.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    plan = _plan_output(schema, requested, include_primary=include_primary)
+    if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
+        _PLAN_CACHE.clear()
+    _PLAN_CACHE[key] = (schema, plan)
+    return plan
+
+
+def _plan_output(
     schema: CollectionSchema, requested: list[str] | None, *, include_primary: bool
 ) -> OutputPlan:
     """Resolve ``output_fields`` as Milvus does.
@@ -137,17 +158,9 @@ def gather_columns(
     rows: np.ndarray,
 ) -> dict[str, Any]:
     """Columns of ``plan`` for the hits at (``segment_pos[i]``, ``rows[i]``), in hit order."""
-    segment_pos = np.asarray(segment_pos, dtype=np.int64)
-    rows = np.asarray(rows, dtype=np.int64)
-    order = np.lexsort((rows, segment_pos))
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(order.size)
-    sorted_seg = segment_pos[order]
-    sorted_rows = rows[order]
-    bounds = np.flatnonzero(np.diff(sorted_seg)) + 1
-    starts = np.concatenate([[0], bounds]).astype(np.int64)
-    ends = np.concatenate([bounds, [sorted_seg.size]]).astype(np.int64)
-    groups = [(int(sorted_seg[s]), sorted_rows[s:e]) for s, e in zip(starts, ends) if e > s]
+    groups, inverse = _by_segment(
+        np.asarray(segment_pos, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+    )
     out: dict[str, Any] = {}
     schema = snapshot.schema
     for name in plan.fields:
@@ -163,6 +176,29 @@ def gather_columns(
             meta = _pick_keys(meta, plan.dynamic_keys)
         out[DYNAMIC_FIELD_NAME] = meta
     return out
+
+
+def _by_segment(
+    segment_pos: np.ndarray, rows: np.ndarray
+) -> tuple[list[tuple[int, np.ndarray]], np.ndarray | None]:
+    """Rows to take per segment, and the permutation back to hit order (None: in order)."""
+    n = segment_pos.size
+    if n == 0:
+        return [], None
+    first = int(segment_pos[0])
+    if first == int(segment_pos[-1]) and (n <= 2 or not np.any(segment_pos != first)):
+        # All hits in one segment (the common case): take them in hit order directly.
+        return [(first, rows)], None
+    order = np.lexsort((rows, segment_pos))
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    sorted_seg = segment_pos[order]
+    sorted_rows = rows[order]
+    bounds = np.flatnonzero(np.diff(sorted_seg)) + 1
+    starts = np.concatenate([[0], bounds]).astype(np.int64)
+    ends = np.concatenate([bounds, [sorted_seg.size]]).astype(np.int64)
+    groups = [(int(sorted_seg[s]), sorted_rows[s:e]) for s, e in zip(starts, ends) if e > s]
+    return groups, inverse
 
 
 def _take(snapshot: Snapshot, seg: int, name: str, fs: FieldSchema | None, rows: np.ndarray) -> Any:
@@ -206,7 +242,9 @@ def _as_type(part: pa.Array, target: pa.DataType) -> pa.Array:
     return part if part.type == target else part.cast(target)
 
 
-def _reorder(column: Any, inverse: np.ndarray) -> Any:
+def _reorder(column: Any, inverse: np.ndarray | None) -> Any:
+    if inverse is None:
+        return column
     if inverse.size and np.array_equal(inverse, np.arange(inverse.size)):
         return column
     if isinstance(column, pa.Array):

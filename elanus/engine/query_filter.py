@@ -45,26 +45,27 @@ def compile_request_filter(
 
 
 def usable_rows(view: SegmentView) -> np.ndarray:
-    """Rows of ``view`` visible in the snapshot: ``~deleted`` over ``num_rows``."""
-    n = view.num_rows
-    deleted = np.asarray(view.deleted[:n], dtype=bool)
-    if deleted.size < n:
-        deleted = np.concatenate([deleted, np.zeros(n - deleted.size, dtype=bool)])
-    return ~deleted
+    """Rows of ``view`` visible in the snapshot: ``~deleted`` over ``num_rows`` (read-only,
+    cached on the view)."""
+    return view.usable
 
 
 def snapshot_masks(snapshot: Snapshot, plan: Any | None) -> SnapshotMasks:
     """Usable-row masks of every segment under ``plan`` (None: every live row)."""
+    views = snapshot.segments
+    if plan is None:
+        # No filter: the views' cached masks and counts, no array work at all.
+        return SnapshotMasks(tuple(v.usable for v in views), tuple(v.live_count for v in views))
     pk = snapshot.schema.primary_field.name
-    masks = tuple(segment_mask(view, plan, pk) for view in snapshot.segments)
+    masks = tuple(segment_mask(view, plan, pk) for view in views)
     return SnapshotMasks(masks, tuple(int(np.count_nonzero(m)) for m in masks))
 
 
 def segment_mask(
     view: SegmentView, plan: Any | None, primary_field: str | None = None
 ) -> np.ndarray:
-    mask = usable_rows(view)
-    if plan is None or view.num_rows == 0 or not mask.any():
+    mask = view.usable
+    if plan is None or view.num_rows == 0 or view.live_count == 0:
         return mask
     keys = getattr(plan, "primary_keys", None)
     if keys is not None:

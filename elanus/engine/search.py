@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from elanus.engine.grouping import group_window
-from elanus.engine.output import gather_columns, plan_output
+from elanus.engine.output import OutputPlan, gather_columns, plan_output
 from elanus.engine.query_filter import (
     SnapshotMasks,
     compile_request_filter,
@@ -170,9 +170,15 @@ def build_results(
 ) -> SearchResults:
     """The wire-shaped result: primary keys, distances and output columns of ``hits``."""
     pk = snapshot.schema.primary_field.name
-    pk_plan = plan_output(snapshot.schema, [pk], include_primary=False)
-    ids = gather_columns(snapshot, pk_plan, hits.segment, hits.rows)[pk]
-    fields = gather_columns(snapshot, output, hits.segment, hits.rows)
+    # One gather for the keys and the output fields: the hits are grouped by segment once.
+    both = OutputPlan(
+        (pk, *(f for f in output.fields if f != pk)),
+        output.dynamic_keys,
+        output.whole_meta,
+    )
+    gathered = gather_columns(snapshot, both, hits.segment, hits.rows)
+    ids = gathered[pk]
+    fields = {name: gathered[name] for name in output.columns}
     distances = hits.dist.astype(np.float32)
     if spec.round_decimal >= 0:
         distances = np.round(distances, spec.round_decimal).astype(np.float32)

@@ -74,12 +74,12 @@ def search_segment(
 
         found = bm25_segment_search(view, spec.field.name, queries, spec.index_params, usable, k)
         return _tag(found, plan.segment)
-    vectors = _vectors(view, spec)
     if plan.strategy == INDEX:
-        found = _index_search(view, spec, queries, usable, k)
-        if found is not None:
-            return _tag(found, plan.segment)
+        indexed = _index_search(view, plan, spec, queries, usable, k)
+        if indexed is not None:
+            return _tag(indexed, plan.segment)
         # The index cannot answer this request (e.g. no range search): scan.
+    vectors = _vectors(view, spec)
     if plan.strategy in (INDEX, EXACT):
         allowed = None if plan.usable == plan.num_rows else usable
         return _tag(_exact(spec, vectors, queries, allowed, k, plan.usable), plan.segment)
@@ -106,12 +106,18 @@ def _take_rows(vectors: Any, positions: np.ndarray) -> Any:
 
 
 def _index_search(
-    view: SegmentView, spec: SearchSpec, queries: Any, usable: np.ndarray, k: int
+    view: SegmentView,
+    plan: SegmentSearchPlan,
+    spec: SearchSpec,
+    queries: Any,
+    usable: np.ndarray,
+    k: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     index = view.data.vector_index(spec.field.name)
     if index is None:
         return None
-    allowed = None if bool(usable.all()) else usable
+    # The plan already counted the usable rows: no pass over the mask here.
+    allowed = None if plan.usable == plan.num_rows else usable
     if spec.is_range:
         assert spec.radius is not None
         found = index.range_search(
@@ -120,7 +126,7 @@ def _index_search(
         return _from_lims(
             np.asarray(found.lims), np.asarray(found.ids), np.asarray(found.distances)
         )
-    dist, ids = index.search(queries, min(k, int(usable.sum())), spec.index_params, allowed)
+    dist, ids = index.search(queries, min(k, plan.usable), spec.index_params, allowed)
     return _from_matrix(np.asarray(dist), np.asarray(ids))
 
 

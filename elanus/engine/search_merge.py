@@ -15,7 +15,7 @@ __all__ = ["best_first", "rank_within", "take_window"]
 
 def best_first(cands: Candidates, larger_is_better: bool) -> Candidates:
     """Candidates sorted by query, then best distance first (ties keep segment order)."""
-    if cands.size == 0:
+    if cands.size <= 1:
         return cands
     key = -cands.dist.astype(np.float64) if larger_is_better else cands.dist.astype(np.float64)
     key = np.where(np.isnan(key), np.inf, key)
@@ -28,23 +28,31 @@ def rank_within(sorted_keys: np.ndarray) -> np.ndarray:
     n = sorted_keys.size
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    starts = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])
-    start_pos = np.flatnonzero(starts)
-    run_lengths = np.diff(np.concatenate([start_pos, [n]]))
-    return np.arange(n, dtype=np.int64) - np.repeat(start_pos, run_lengths)
+    # The keys are sorted, so the first index of each element's run is a binary search.
+    first = np.searchsorted(sorted_keys, sorted_keys, side="left")
+    return np.arange(n, dtype=np.int64) - first
 
 
 def take_window(
     sorted_cands: Candidates, nq: int, offset: int, limit: int
 ) -> tuple[Candidates, list[int]]:
     """Hits ``offset .. offset+limit`` of each query from best-first candidates."""
-    rank = rank_within(sorted_cands.qidx)
+    qidx = sorted_cands.qidx
+    if nq == 1 and offset == 0:
+        # One query: the window is a prefix, no ranking needed.
+        kept = sorted_cands
+        if kept.size > limit:
+            kept = Candidates(
+                qidx[:limit], kept.segment[:limit], kept.rows[:limit], kept.dist[:limit]
+            )
+        return kept, [kept.size]
+    rank = rank_within(qidx)
     keep = (rank >= offset) & (rank < offset + limit)
-    kept = Candidates(
-        sorted_cands.qidx[keep],
-        sorted_cands.segment[keep],
-        sorted_cands.rows[keep],
-        sorted_cands.dist[keep],
-    )
+    if keep.all():
+        kept = sorted_cands
+    else:
+        kept = Candidates(
+            qidx[keep], sorted_cands.segment[keep], sorted_cands.rows[keep], sorted_cands.dist[keep]
+        )
     topks = np.bincount(kept.qidx, minlength=nq).astype(int).tolist() if nq else []
     return kept, topks

@@ -8,6 +8,7 @@ precomputed array: the read path combines them and never replays history.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -70,9 +71,24 @@ class SegmentView:
     def partition_name(self) -> str:
         return self.data.partition_name
 
-    @property
+    @cached_property
+    def usable(self) -> np.ndarray:
+        """``~deleted`` over ``num_rows`` (read-only): the rows an unfiltered read uses.
+
+        Computed once per view: a view never changes, and every request of a
+        snapshot (and of later snapshots sharing the view) reads the same mask.
+        """
+        n = self.num_rows
+        deleted = np.asarray(self.deleted[:n], dtype=bool)
+        if deleted.size < n:
+            deleted = np.concatenate([deleted, np.zeros(n - deleted.size, dtype=bool)])
+        mask = ~deleted
+        mask.setflags(write=False)
+        return mask
+
+    @cached_property
     def live_count(self) -> int:
-        return int(self.num_rows - np.count_nonzero(self.deleted[: self.num_rows]))
+        return int(np.count_nonzero(self.usable))
 
 
 @dataclass(frozen=True)
