@@ -8,6 +8,7 @@ from typing import Any
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import EngineAPI, LoadState
+from elanus.engine.query import execute_query
 from elanus.engine.requests import WriteResult
 from elanus.schema import CollectionSchema
 from elanus.server.convert_data import columns_from_fields_data, field_num_rows, ids_to_proto
@@ -20,8 +21,12 @@ from elanus.server.convert_search import (
     set_iterator_info,
     template_values,
 )
+from elanus.server.iterators import (
+    QueryIteratorSnapshots,
+    SearchIteratorSessions,
+    iterator_page_request,
+)
 from elanus.server.rpc import Call, RpcStats, rpc
-from elanus.server.search_iterators import SearchIteratorSessions, iterator_page_request
 
 __all__ = ["DataHandlers"]
 
@@ -55,6 +60,7 @@ class DataHandlers:
     engine: EngineAPI
     stats: RpcStats
     search_iterators: SearchIteratorSessions
+    query_iterators: QueryIteratorSnapshots
 
     def _schema(self, db: str, collection: str) -> CollectionSchema:
         return self.engine.describe_collection(db, collection).schema
@@ -158,10 +164,26 @@ class DataHandlers:
     @rpc
     def Query(self, request: milvus_pb2.QueryRequest, call: Call) -> Any:
         query = query_from_proto(request)
-        result = self.engine.query(call.db, request.collection_name, query)
+        session_ts = 0
+        if query.order_by_pk:  # a query iterator's page: read the iterator's snapshot
+            opener = partial(
+                self.engine.read_snapshot,
+                call.db,
+                request.collection_name,
+                consistency_level=query.consistency_level,
+                guarantee_timestamp=query.guarantee_timestamp,
+                partition_names=query.partition_names,
+            )
+            snapshot = self.query_iterators.snapshot(
+                call.db, request.collection_name, query.guarantee_timestamp, opener
+            )
+            result, session_ts = execute_query(snapshot, query), snapshot.timestamp
+        else:
+            result = self.engine.query(call.db, request.collection_name, query)
         reply = query_result_to_proto(
             result, partial(self._schema, call.db, request.collection_name), request.collection_name
         )
+        reply.session_ts = session_ts
         return reply
 
     # --- flush -------------------------------------------------------------------

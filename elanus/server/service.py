@@ -12,8 +12,8 @@ from elanus.engine.api import EngineAPI
 from elanus.server.handlers_data import DataHandlers
 from elanus.server.handlers_ddl import DefinitionHandlers
 from elanus.server.handlers_text import TextHandlers
+from elanus.server.iterators import QueryIteratorSnapshots, SearchIteratorSessions
 from elanus.server.rpc import RpcStats, rpc_names, unsupported
-from elanus.server.search_iterators import SearchIteratorSessions
 
 __all__ = ["ElanusMilvusService", "supported_rpcs"]
 
@@ -25,6 +25,7 @@ class ElanusMilvusService(
         self.engine = engine
         self.stats = RpcStats()
         self.search_iterators = SearchIteratorSessions()
+        self.query_iterators = QueryIteratorSnapshots()
         self.started_at = time.time()
 
 

@@ -12,7 +12,7 @@ from pymilvus import DataType, MilvusClient, MilvusException
 
 from elanus.engine.requests import SearchRequest
 from elanus.errors import ParameterError
-from elanus.server.search_iterators import (
+from elanus.server.iterators import (
     IteratorPageRequest,
     SearchIteratorSessions,
     iterator_page_request,
@@ -137,3 +137,19 @@ def test_unknown_token_over_the_wire(client: MilvusClient, points: str) -> None:
             search_iter_id="not-a-token",
             search_iter_last_bound=0.5,
         )
+
+
+def test_query_iterator_reads_one_snapshot(client: MilvusClient, points: str) -> None:
+    iterator = client.query_iterator(points, batch_size=60, filter="id >= 0", output_fields=["n"])
+    ids = [row["id"] for row in iterator.next()]
+    client.insert(points, _rows(range(ROWS + 100, ROWS + 140)))
+    client.delete(points, filter="id >= 380 and id < 400")
+    while page := iterator.next():
+        ids.extend(row["id"] for row in page)
+    iterator.close()
+    assert len(ids) == len(set(ids))
+    # Exactly the rows live when the iterator started (earlier tests changed some).
+    fresh = client.query_iterator(points, batch_size=500, filter="id >= 0")
+    now = {row["id"] for row in fresh.next()}
+    fresh.close()
+    assert set(ids) == (now - set(range(ROWS + 100, ROWS + 140))) | set(range(380, 400))
