@@ -210,3 +210,24 @@ def test_missing_collection_is_refused(alias: str) -> None:
         utility.index_building_progress("orm_missing", using=alias)
     assert info.value.code == 100
     assert utility.has_collection("orm_missing", using=alias) is False
+
+
+def test_default_consistency_is_the_collections_level(alias: str, server: ServerProcess) -> None:
+    from pymilvus import MilvusClient
+
+    collection = Collection("orm_strong", _schema(), using=alias, consistency_level="Strong")
+    writer = MilvusClient(uri=server.uri)  # another connection: no cached write timestamp
+    try:
+        collection.create_index("vec", _index_params())
+        collection.load()
+        assert collection.describe()["consistency_level"] == 0  # Strong
+        cols = _columns(0, 5)
+        writer.insert(
+            "orm_strong",
+            [{"pk": i, "title": t, "score": s, "vec": v} for i, t, s, v in zip(*cols)],
+        )
+        # No level given: the collection's Strong applies and the write is seen.
+        assert collection.query("", output_fields=["count(*)"])[0]["count(*)"] == 5
+    finally:
+        writer.close()
+        collection.drop()
