@@ -16,6 +16,7 @@ The tree::
     │   └── FieldNotFound            1700
     ├── AlreadyExistsError           1100  a name is taken
     ├── CollectionNotLoaded           101
+    ├── PartitionNotLoaded            201
     ├── NotSupportedError            1100  a feature or RPC Elanus does not have
     ├── StorageError                    5  the data directory is unusable
     │   └── DataDirLockedError          5  another process holds the directory
@@ -44,6 +45,7 @@ __all__ = [
     "NotSupportedError",
     "ParameterError",
     "PartitionNotFound",
+    "PartitionNotLoaded",
     "SchemaError",
     "StorageError",
 ]
@@ -138,6 +140,10 @@ class AlreadyExistsError(ElanusError):
 
 class CollectionNotLoaded(ElanusError):
     code = 101
+
+
+class PartitionNotLoaded(ElanusError):
+    code = 201
 
 
 class NotSupportedError(ElanusError):

@@ -97,9 +97,14 @@ def pytest_runtest_logreport(report):
     if report.nodeid not in _levels:
         return
     if report.when == "call" or report.outcome != "passed":
+        row = {"id": report.nodeid, "level": _levels[report.nodeid],
+               "when": report.when, "outcome": report.outcome}
+        if report.failed:
+            # The last lines of the failure say why: kept to group failures by cause.
+            text = getattr(report, "longreprtext", "") or ""
+            row["why"] = [ln for ln in text.splitlines() if ln.startswith("E ")][-3:]
         with open(OUT, "a") as f:
-            f.write(json.dumps({"id": report.nodeid, "level": _levels[report.nodeid],
-                                "when": report.when, "outcome": report.outcome}) + "\\n")
+            f.write(json.dumps(row) + "\\n")
 """
 
 
@@ -237,9 +242,17 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     data = work / "elanus-data"
     server_log = (work / "server.log").open("w")  # noqa: SIM115 (lives as long as the server)
+    # Serve from a copy of the package taken now, so edits made in the working
+    # tree while the run goes on cannot reach the server half-way.
+    source = work / "elanus-src"
+    shutil.copytree(
+        ROOT / "elanus", source / "elanus", ignore=shutil.ignore_patterns("__pycache__")
+    )
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "elanus"),
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "elanus.cli",
             "serve",
             "--data-dir",
             str(data),
@@ -250,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         ],
         stdout=subprocess.DEVNULL,
         stderr=server_log,
+        cwd=source,
+        env=dict(os.environ, PYTHONPATH=str(source)),
     )
     results: dict[str, list[dict]] = {}
     try:
@@ -270,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         server.terminate()
         server.wait(30)
         server_log.close()
+    (work / "all-results.json").write_text(json.dumps(results, indent=1))
+    print("raw results:", work / "all-results.json", flush=True)
     table = tabulate(results, levels)
     section = (
         "ORM-style testcases/ (L0)" if args.testcases else "MilvusClient tests (milvus_client/)"

@@ -454,9 +454,11 @@ def _require_vector_indexes(meta: CollectionMeta) -> None:
     """Milvus loads a collection only once every vector field has an index."""
     schema = CollectionSchema.from_dict(meta.schema)
     indexed = {index.field_name for index in meta.indexes}
+    if not indexed and schema.vector_fields:
+        raise IndexNotFound(f"index not found[collection={meta.name}]")
     for f in schema.vector_fields:
         if f.name not in indexed:
             raise IndexNotFound(
-                f"there is no vector index on field: [{f.name}], please create index firstly: "
+                f"there is no vector index on field: [{f.name}], please create index first: "
                 f"collection={meta.name}: index not found"
             )

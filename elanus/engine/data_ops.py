@@ -29,7 +29,13 @@ from elanus.engine.segment import null_column
 from elanus.engine.snapshot import Snapshot
 from elanus.engine.state import EngineState
 from elanus.engine.timestamps import read_timestamp
-from elanus.errors import CollectionNotLoaded, DataError, ParameterError, PartitionNotFound
+from elanus.errors import (
+    CollectionNotLoaded,
+    DataError,
+    ParameterError,
+    PartitionNotFound,
+    PartitionNotLoaded,
+)
 from elanus.schema import CollectionSchema, DataType
 from elanus.schema.columns import normalize_columns
 
@@ -344,8 +350,11 @@ class DataOperations(EngineState):
         if not meta.loaded:
             raise CollectionNotLoaded(f"collection not loaded[collection={meta.collection_id}]")
         for name in partitions or []:
-            if meta.partition(name) is None:
+            p = meta.partition(name)
+            if p is None:
                 raise PartitionNotFound(f"partition not found[partition={name}]")
+            if not p.loaded:
+                raise PartitionNotLoaded(f"partition not loaded[partition={name}]")
         ts = read_timestamp(
             level or meta.consistency_level,
             oracle=self.oracle,

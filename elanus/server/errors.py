@@ -21,7 +21,13 @@ from elanus.errors import (
     ParameterError,
 )
 
-__all__ = ["error_status", "not_supported_status", "success_status", "status_for_exception"]
+__all__ = [
+    "error_status",
+    "not_supported_status",
+    "status_for_exception",
+    "success_status",
+    "wire_message",
+]
 
 log = logging.getLogger("elanus.server")
 
@@ -43,8 +49,23 @@ def _legacy_code(exc: ElanusError) -> int:
     return common_pb2.UnexpectedError
 
 
+# Milvus words an invalid-parameter error as "<detail>: invalid parameter" (the
+# detail wraps the kind); clients and tests match on that tail.
+_PARAMETER_TAIL = "invalid parameter"
+
+
+def wire_message(exc: ElanusError) -> str:
+    """The error's text as Milvus would word it on the wire."""
+    text = str(exc)
+    if isinstance(exc, ParameterError | NotSupportedError) and _PARAMETER_TAIL not in text:
+        text = f"{text}: {_PARAMETER_TAIL}"
+    return text
+
+
 def error_status(exc: ElanusError) -> common_pb2.Status:
-    status = common_pb2.Status(code=int(exc.code), error_code=_legacy_code(exc), reason=str(exc))
+    status = common_pb2.Status(
+        code=int(exc.code), error_code=_legacy_code(exc), reason=wire_message(exc)
+    )
     if isinstance(exc, ParameterError):
         # pymilvus reads this to tell the caller's mistakes from server faults.
         status.extra_info["is_input_error"] = "true"

@@ -10,6 +10,7 @@ from pymilvus.grpc_gen import common_pb2, milvus_pb2
 from elanus.engine.api import EngineAPI, LoadState
 from elanus.engine.query import execute_query
 from elanus.engine.requests import WriteResult
+from elanus.errors import ParameterError
 from elanus.schema import CollectionSchema
 from elanus.server.convert_data import columns_from_fields_data, field_num_rows, ids_to_proto
 from elanus.server.convert_search import (
@@ -232,6 +233,11 @@ class DataHandlers:
 
     @rpc
     def LoadPartitions(self, request: milvus_pb2.LoadPartitionsRequest, call: Call) -> Any:
+        if not request.partition_names:
+            raise ParameterError(
+                f"failed to load partitions of collection {request.collection_name} "
+                "due to no partition specified"
+            )
         self.engine.load_partitions(call.db, request.collection_name, list(request.partition_names))
 
     @rpc

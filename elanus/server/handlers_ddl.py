@@ -12,7 +12,7 @@ from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import EngineAPI, LoadState
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
-from elanus.errors import ParameterError
+from elanus.errors import CollectionNotFound, ParameterError
 from elanus.server.convert_schema import (
     collection_info_to_proto,
     field_from_proto,
@@ -166,7 +166,13 @@ class DefinitionHandlers:
 
     @rpc
     def DescribeCollection(self, request: milvus_pb2.DescribeCollectionRequest, call: Call) -> Any:
-        info = self.engine.describe_collection(call.db, request.collection_name)
+        try:
+            info = self.engine.describe_collection(call.db, request.collection_name)
+        except CollectionNotFound:
+            # Milvus words this one lookup differently from the others.
+            raise CollectionNotFound(
+                f"can't find collection[database={call.db}][collection={request.collection_name}]"
+            ) from None
         return collection_info_to_proto(info)
 
     @rpc

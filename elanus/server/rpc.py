@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import DEFAULT_DATABASE
+from elanus.schema.validate import validate_name
 from elanus.server.errors import not_supported_status, status_for_exception, success_status
 
 __all__ = ["Call", "RpcStats", "reply_type", "rpc", "unsupported"]
@@ -83,6 +84,21 @@ def database_of(request: Any, context: grpc.ServicerContext | None) -> str:
     return name or DEFAULT_DATABASE
 
 
+# RPCs whose collection_name is not checked as a name: Milvus checks it on every
+# other request before looking the collection up, so a malformed name reports
+# the naming rule rather than "not found".
+_UNCHECKED_NAMES = frozenset({"CreateCollection", "ListAliases"})
+
+
+def check_collection_name(name: str, request: Any) -> None:
+    """Refuse a malformed ``collection_name`` the way Milvus's proxy does."""
+    if name in _UNCHECKED_NAMES:
+        return
+    collection = getattr(request, "collection_name", "")
+    if collection and isinstance(collection, str):
+        validate_name("collection", collection)
+
+
 def _with_status(cls: type[Message], status: common_pb2.Status) -> Message:
     if cls is common_pb2.Status:
         return status
@@ -102,6 +118,7 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
         started = time.perf_counter()
         ok = True
         try:
+            check_collection_name(name, request)
             reply = handler(self, request, Call(database_of(request, context), context))
             if reply is None:
                 reply = _with_status(cls, success_status())
@@ -121,14 +138,18 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
 
 def unsupported(name: str) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
     """A method answering that Elanus does not support ``name``."""
-    if is_streaming(name):
+    cls = reply_type(name)
+    if is_streaming(name) or (
+        cls is not common_pb2.Status and "status" not in cls.DESCRIPTOR.fields_by_name
+    ):
+        # No status field to carry the answer (streams, and replies such as
+        # AlterCollectionSchema's): UNIMPLEMENTED is what makes pymilvus fall back.
 
         def streaming(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"not supported by Elanus: {name}")
 
         streaming.__name__ = name
         return streaming
-    cls = reply_type(name)
 
     def method(self: Any, request: Any, context: grpc.ServicerContext) -> Message:
         self.stats.observe(name, 0.0, False)

@@ -1,0 +1,103 @@
+"""Behaviours Milvus's own client suite checks, held against a real ``elanus serve``:
+error wording, defaults of index creation, field ids, describe shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from pymilvus import DataType, MilvusClient, MilvusException
+
+DIM = 8
+
+
+def _schema(client: MilvusClient) -> Any:
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("title", DataType.VARCHAR, max_length=64)
+    schema.add_field("vec", DataType.FLOAT_VECTOR, dim=DIM)
+    return schema
+
+
+@pytest.fixture
+def fresh(client: MilvusClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A collection name unique to the test, dropped afterwards."""
+    name = "b_" + request.node.name.replace("[", "_").replace("]", "").replace("-", "_")
+    yield name
+    client.drop_collection(name)
+
+
+def test_invalid_parameter_errors_end_with_the_kind(client: MilvusClient) -> None:
+    with pytest.raises(MilvusException) as info:
+        client.create_collection("1bad", dimension=DIM)
+    assert info.value.code == 1100
+    assert info.value.message.endswith(": invalid parameter")
+    assert "Invalid collection name: 1bad" in info.value.message
+
+
+def test_schema_without_vector_field_is_refused(client: MilvusClient, fresh: str) -> None:
+    schema = client.create_schema()
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    with pytest.raises(MilvusException) as info:
+        client.create_collection(fresh, schema=schema)
+    assert "schema does not contain vector field: invalid parameter" in info.value.message
+
+
+def _rows(n: int) -> list[dict[str, Any]]:
+    vectors = np.random.default_rng(3).random((n, DIM), dtype=np.float32)
+    return [{"id": i, "title": f"t{i}", "vec": vectors[i].tolist()} for i in range(n)]
+
+
+@pytest.mark.parametrize("name", ["12-s", "(mn)", "a b"])
+def test_malformed_collection_names_are_refused_on_every_call(
+    client: MilvusClient, name: str
+) -> None:
+    for call in (
+        client.describe_collection,
+        client.load_collection,
+        client.release_collection,
+        client.has_collection,
+    ):
+        with pytest.raises(MilvusException) as info:
+            call(name)
+        assert f"Invalid collection name: {name}" in info.value.message
+
+
+def test_describe_missing_collection_wording(client: MilvusClient) -> None:
+    with pytest.raises(MilvusException) as info:
+        client.describe_collection("no_such_collection")
+    assert info.value.code == 100
+    assert "can't find collection[database=default][collection=no_such_collection]" in (
+        info.value.message
+    )
+
+
+def test_load_without_any_index_names_the_collection(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, schema=_schema(client))
+    with pytest.raises(MilvusException) as info:
+        client.load_collection(fresh)
+    assert info.value.code == 700
+    assert f"index not found[collection={fresh}]" in info.value.message
+
+
+def test_load_partitions_needs_partition_names(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    with pytest.raises(MilvusException) as info:
+        client.load_partitions(fresh, [])
+    assert "due to no partition specified" in info.value.message
+
+
+def test_released_partition_cannot_be_searched(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    client.create_partition(fresh, "p1")
+    client.release_partitions(fresh, ["p1"])
+    with pytest.raises(MilvusException) as info:
+        client.search(fresh, [[0.1] * DIM], partition_names=["p1"])
+    assert info.value.code == 201
+    assert "partition not loaded" in info.value.message
+    with pytest.raises(MilvusException) as info:
+        client.query(fresh, "id >= 0", partition_names=["p1"])
+    assert "partition not loaded" in info.value.message
+    assert client.search(fresh, [[0.1] * DIM], partition_names=["_default"]) == [[]]
