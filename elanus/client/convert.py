@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from elanus.engine.requests import IndexSpec, RankerSpec
+from elanus.engine.requests import FunctionScoreSpec, IndexSpec, RankerSpec
 from elanus.errors import ParameterError, SchemaError
 from elanus.schema import CollectionSchema, DataType, FieldSchema, FunctionSchema
 
@@ -152,6 +152,22 @@ def to_ranker(ranker: Any) -> RankerSpec:
             kind=str(ranker.get("strategy", "")).lower(), params=dict(ranker.get("params") or {})
         )
     raise ParameterError(f"unsupported ranker: {type(ranker).__name__}")
+
+
+def to_function_score(ranker: Any) -> FunctionScoreSpec:
+    """pymilvus ``Function`` (rerank) or ``FunctionScore`` given to ``search`` as a spec."""
+    if isinstance(ranker, FunctionScoreSpec):
+        return ranker
+    functions = getattr(ranker, "functions", None)
+    if functions is not None and not hasattr(ranker, "to_dict"):
+        items = [functions] if hasattr(functions, "to_dict") else list(functions)
+        return FunctionScoreSpec(
+            functions=tuple(to_ranker(f) for f in items),
+            params=dict(getattr(ranker, "params", None) or {}),
+        )
+    if hasattr(ranker, "to_dict"):
+        return FunctionScoreSpec(functions=(to_ranker(ranker),))
+    raise ParameterError("The search ranker must be a Function or FunctionScore.")
 
 
 def datatype_of(value: Any) -> DataType:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from elanus.client.convert import to_ranker
+from elanus.client.convert import to_function_score, to_ranker
 from elanus.client.results import Hits, SearchResult, query_rows, search_hits
 from elanus.engine.api import EngineAPI
 from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequest
@@ -332,10 +333,6 @@ class DataMethods:
         ranker: Any = None,
         **kwargs: Any,
     ) -> SearchResult:
-        if ranker is not None:
-            raise ParameterError(
-                "search with a rerank function is not supported by the embedded client"
-            )
         schema = self._schema(collection_name)
         request = self._search_request(
             schema,
@@ -348,6 +345,8 @@ class DataMethods:
             partition_names,
             kwargs,
         )
+        if ranker is not None:
+            request = replace(request, ranker=to_function_score(ranker))
         results = self._engine.search(self._db, collection_name, request)
         return search_hits(schema, results, request.round_decimal)
 

@@ -24,8 +24,8 @@ __all__ = ["GroupedWindow", "group_codes", "group_window"]
 class GroupedWindow:
     """The hits kept by grouping (in result order), their group keys and per-query counts.
 
-    ``complete`` is False when some query found fewer than the wanted groups, or a
-    group fewer than ``group_size`` hits, among the candidates it was given: a caller
+    ``complete`` is False when some query found fewer than the wanted groups, or (when
+    strict) a group fewer than ``group_size`` hits, among the candidates it was given: a caller
     with more candidates to offer can retry with a larger pool.
     """
 
@@ -52,8 +52,16 @@ def group_window(
     offset: int,
     limit: int,
     group_size: int,
+    *,
+    strict: bool = True,
 ) -> GroupedWindow:
-    """Group best-first candidates (``keys`` aligned with them) and cut the group window."""
+    """Group best-first candidates (``keys`` aligned with them) and cut the group window.
+
+    ``strict`` is Milvus's ``strict_group_size``: the window is complete only when
+    every group in it holds ``group_size`` hits (a caller widens its pool until then
+    or until the rows run out). Without it, finding ``offset + limit`` groups is
+    enough and a group may come back with fewer hits than the data holds.
+    """
     n = sorted_cands.size
     if n == 0:
         return GroupedWindow(sorted_cands, keys, [0] * nq, True)
@@ -96,4 +104,4 @@ def group_window(
     taken_keys = (
         keys.take(pa.array(order)) if isinstance(keys, pa.Array) else np.asarray(keys)[order]
     )
-    return GroupedWindow(hits, taken_keys, topks, enough_groups and full_groups)
+    return GroupedWindow(hits, taken_keys, topks, enough_groups and (full_groups or not strict))

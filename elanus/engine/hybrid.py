@@ -2,7 +2,7 @@
 
 Each sub-request is an ordinary search (its own field, filter, params and limit);
 ``elanus.text.rerank`` merges their hits per query by primary key (RRF, weighted,
-decay). Hits keep their (segment, row) so output fields are gathered by position
+decay); a model reranker scores the union of their hits (``function_score``). Hits keep their (segment, row) so output fields are gathered by position
 once, after the merge. Grouping, when asked, applies to the merged ranking.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from elanus.engine.function_score import is_model_ranker, model_rerank
 from elanus.engine.grouping import group_window
 from elanus.engine.output import gather_columns, plan_output
 from elanus.engine.query_filter import compile_request_filter, snapshot_masks
@@ -24,7 +25,7 @@ from elanus.engine.search_merge import take_window
 from elanus.engine.search_plan import SearchSpec, check_window, plan_search, resolve_group_field
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
-from elanus.text.rerank import Reranker, SearchHits, create_reranker
+from elanus.text.rerank import Reranker, RRFRanker, SearchHits, create_reranker
 
 __all__ = ["LegHits", "execute_hybrid_search", "make_reranker"]
 
@@ -76,13 +77,17 @@ def execute_hybrid_search(snapshot: Snapshot, request: HybridSearchRequest) -> S
             f"round_decimal {request.round_decimal} is invalid, should be -1 or an integer in range [0, 6]"
         )
     snap = snapshot.in_partitions(request.partition_names)
-    reranker = make_reranker(request.ranker)
+    model = is_model_ranker(request.ranker)
+    # A model reranker scores the union of the legs' hits; RRF only collects it.
+    reranker = RRFRanker() if model else make_reranker(request.ranker)
     decay_field = _decay_field(request.ranker, snap)
     output = plan_output(snap.schema, request.output_fields, include_primary=False)
     legs = [_run_leg(snap, leg, decay_field) for leg in request.requests]
     nq = _common_nq(legs)
     group_fs = resolve_group_field(snap.schema, request.group_by_field, request.group_size)
     merged = _rerank_all(legs, nq, reranker)
+    if model:
+        merged = model_rerank(snap, merged, nq, request.ranker)
     group_keys = None
     if group_fs is not None:
         name = group_fs.name

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "Column",
     "ConsistencyLevel",
+    "FunctionScoreSpec",
     "HybridSearchRequest",
     "IndexSpec",
     "QueryRequest",
@@ -133,6 +134,8 @@ class SearchRequest:
     strict_group_size: bool = False
     consistency_level: str | None = None
     guarantee_timestamp: int = 0
+    # Rerank functions applied to this search's hits (Milvus's ``ranker`` on search).
+    ranker: FunctionScoreSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,20 @@ class RankerSpec:
     """
 
     kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FunctionScoreSpec:
+    """Rerank functions of a plain search, as Milvus's ``FunctionScore`` carries them.
+
+    ``functions``: boost functions (applied to every candidate, combined by
+    ``params["function_mode"]`` and applied by ``params["boost_mode"]``, both
+    ``multiply`` by default) and at most one other (decay, model, rrf, weighted)
+    applied to the ``limit + offset`` best hits afterwards.
+    """
+
+    functions: tuple[RankerSpec, ...]
     params: dict[str, Any] = field(default_factory=dict)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from elanus.engine.function_score import apply_function_score
 from elanus.engine.grouping import group_window
 from elanus.engine.output import OutputPlan, gather_columns, plan_output
 from elanus.engine.query_filter import (
@@ -96,8 +97,23 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
     masks = snapshot_masks(
         snap, compile_request_filter(snap, request.filter, request.filter_params)
     )
+    if request.ranker is not None and spec.group_by_field is not None:
+        raise ParameterError("a search with a rerank function does not support grouping")
     if spec.group_by_field is not None:
         hits, topks, group_keys = _grouped(snap, spec, queries, masks)
+    elif request.ranker is not None:
+        outcome = search_candidates(snap, spec, queries, masks, spec.k)
+        hits, topks = apply_function_score(
+            snap,
+            outcome.candidates,
+            nq,
+            metric=spec.metric,
+            larger_is_better=spec.larger_is_better,
+            offset=spec.offset,
+            limit=spec.limit,
+            score=request.ranker,
+        )
+        group_keys = None
     else:
         outcome = search_candidates(snap, spec, queries, masks, spec.k)
         hits, topks = take_window(outcome.candidates, nq, spec.offset, spec.limit)
@@ -153,7 +169,9 @@ def _grouped(
         keys = gather_columns(snapshot, group_plan, cands.segment, cands.rows)[
             spec.group_by_field.name
         ]
-        window = group_window(cands, keys, nq, spec.offset, spec.limit, spec.group_size)
+        window = group_window(
+            cands, keys, nq, spec.offset, spec.limit, spec.group_size, strict=spec.strict_group_size
+        )
         if window.complete or pool >= most or spec.is_range:
             return window.hits, window.topks, window.keys
         pool *= _GROUP_POOL_FACTOR
@@ -205,6 +223,19 @@ def prepare_queries(snapshot: Snapshot, fs: FieldSchema, queries: Any) -> Any:
     Text queries (a list of str) against the output of a BM25 or text-embedding
     function are turned into vectors by the snapshot's ``query_encoder`` hook.
     """
+    if (
+        isinstance(queries, np.ndarray)
+        and queries.ndim == 2
+        and 0 < queries.shape[0] <= 16384
+        and queries.dtype.kind == "f"
+        and queries.dtype == dense_vector_numpy_dtype(fs.dtype)
+        and queries.shape[1] == (fs.dim or 0)
+        and queries.flags.c_contiguous
+        and fs.dtype in (DataType.FLOAT_VECTOR, DataType.FLOAT16_VECTOR)
+        and np.isfinite(queries).all()
+    ):
+        # Already the field's in-memory form (the embedded client's usual input).
+        return queries
     if _is_text(queries):
         queries = _encode_text(snapshot, fs, list(queries))
     if fs.dtype == DataType.SPARSE_FLOAT_VECTOR:

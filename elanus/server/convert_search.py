@@ -9,6 +9,7 @@ filter parameters as ``expr_template_values``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from pymilvus.grpc_gen import common_pb2, milvus_pb2, schema_pb2
 
 from elanus.engine.requests import (
     ConsistencyLevel,
+    FunctionScoreSpec,
     HybridSearchRequest,
     QueryRequest,
     QueryResult,
@@ -36,6 +38,7 @@ from elanus.server.convert_data import (
 
 __all__ = [
     "consistency_from_proto",
+    "function_score_from_proto",
     "hybrid_search_from_proto",
     "query_from_proto",
     "query_result_to_proto",
@@ -194,10 +197,8 @@ def _queries_of(request: milvus_pb2.SearchRequest) -> Any:
 
 
 def search_from_proto(request: milvus_pb2.SearchRequest) -> SearchRequest:
-    if request.function_score.functions:
-        raise NotSupportedError("search with a function score ranker is not supported by Elanus")
     params = {kv.key: kv.value for kv in request.search_params}
-    return _search_from_params(
+    built = _search_from_params(
         params,
         _queries_of(request),
         dsl=request.dsl,
@@ -206,17 +207,38 @@ def search_from_proto(request: milvus_pb2.SearchRequest) -> SearchRequest:
         partition_names=list(request.partition_names) or None,
         consistency=consistency_from_proto(request),
     )
+    if not request.function_score.functions:
+        return built
+    return replace(built, ranker=function_score_from_proto(request.function_score))
+
+
+def _kv_value(text: str) -> Any:
+    # pymilvus writes scalars with str(): Python's True/False, not JSON's.
+    if text in ("True", "False"):
+        return text == "True"
+    return _loads(text)
+
+
+def _function_spec(function: schema_pb2.FunctionSchema) -> RankerSpec:
+    params: dict[str, Any] = {kv.key: _kv_value(kv.value) for kv in function.params}
+    kind = str(params.pop("reranker", function.name)).lower()
+    if function.input_field_names:
+        params["input_field_names"] = list(function.input_field_names)
+    return RankerSpec(kind=kind, params=params)
+
+
+def function_score_from_proto(score: schema_pb2.FunctionScore) -> FunctionScoreSpec:
+    """A search's ``function_score``: its rerank functions and their shared params."""
+    return FunctionScoreSpec(
+        functions=tuple(_function_spec(f) for f in score.functions),
+        params={kv.key: _kv_value(kv.value) for kv in score.params},
+    )
 
 
 def _ranker_from_function_score(score: schema_pb2.FunctionScore) -> RankerSpec:
     if len(score.functions) != 1:
         raise NotSupportedError("hybrid search with more than one rank function")
-    function = score.functions[0]
-    params: dict[str, Any] = {kv.key: _loads(kv.value) for kv in function.params}
-    kind = str(params.pop("reranker", function.name)).lower()
-    if function.input_field_names:
-        params["input_field_names"] = list(function.input_field_names)
-    return RankerSpec(kind=kind, params=params)
+    return _function_spec(score.functions[0])
 
 
 def hybrid_search_from_proto(request: milvus_pb2.HybridSearchRequest) -> HybridSearchRequest:

@@ -38,6 +38,13 @@ from elanus.text.rerank import (
     boost_function_from_params,
     create_reranker,
 )
+from elanus.text.rerank_model import (
+    LocalRerankProvider,
+    RerankProvider,
+    create_rerank_provider,
+    model_rerank_queries,
+    register_rerank_provider,
+)
 from elanus.text.tokens import Token
 
 __all__ = [
@@ -49,10 +56,12 @@ __all__ = [
     "BoostFunction",
     "DecayRanker",
     "EmbeddingProvider",
+    "LocalRerankProvider",
     "MatchIndex",
     "MultiAnalyzer",
     "RRFRanker",
     "RankedHits",
+    "RerankProvider",
     "Reranker",
     "SearchHits",
     "Token",
@@ -66,8 +75,11 @@ __all__ = [
     "create_analyzer",
     "create_embedding_provider",
     "create_multi_analyzer",
+    "create_rerank_provider",
     "create_reranker",
+    "model_rerank_queries",
     "normalize_analyzer_params",
+    "register_rerank_provider",
     "run_analyzer",
     "term_hash",
     "term_hashes",
