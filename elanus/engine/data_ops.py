@@ -126,7 +126,8 @@ class DataOperations(EngineState):
         ids = np.arange(first, first + n, dtype=np.int64)
         if schema.primary_field.dtype == DataType.VARCHAR:
             return pa.array(ids.astype(str))
-        return ids
+        # A scalar column, like every other: numpy arrays in a batch are vectors.
+        return pa.array(ids)
 
     def _primary(self, schema: CollectionSchema, columns: dict[str, Any]) -> Any:
         col = columns[schema.primary_field.name]
