@@ -75,6 +75,16 @@ def rows_to_columns(
     num_rows = len(rows)
     names = [f.name for f in schema.fields]
     field_names = set(names)
+    uniform = _uniform_field_rows(rows, field_names)
+    if uniform is not None:
+        # Every row a dict with the same field keys (the usual batch): one list
+        # comprehension per column instead of a Python step per value.
+        out_fast: dict[str, Any] = {
+            name: [r[name] for r in rows] for name in names if name in uniform
+        }
+        if schema.enable_dynamic_field:
+            out_fast[DYNAMIC_FIELD_NAME] = ["{}"] * num_rows
+        return out_fast, num_rows
     columns: dict[str, list[Any]] = {name: [None] * num_rows for name in names}
     present: set[str] = set()
     meta: list[str] | None = [] if schema.enable_dynamic_field else None
@@ -103,6 +113,20 @@ def rows_to_columns(
     if meta is not None:
         out[DYNAMIC_FIELD_NAME] = meta
     return out, num_rows
+
+
+def _uniform_field_rows(rows: Sequence[Any], field_names: set[str]) -> Any:
+    """The shared key set when every row is a plain dict with the same keys, all of them
+    fields; None otherwise (the general pivot handles it)."""
+    if not rows or type(rows[0]) is not dict:
+        return None
+    keys = rows[0].keys()
+    if not keys <= field_names:
+        return None
+    for r in rows:
+        if type(r) is not dict or r.keys() != keys:
+            return None
+    return keys
 
 
 def _dump_json(value: Any, field: str, row: int) -> str:
@@ -533,8 +557,26 @@ def _dense_vector(f: FieldSchema, values: Any, num_rows: int) -> np.ndarray:
         raise DataError(f"vector field {f.name} expects one vector per row")
     _check_rows(f, matrix.shape[0], num_rows)
     if matrix.shape[1] != width:
-        raise _dim_error(f, matrix.shape[1], width, None)
+        raise _flat_dim_error(f, matrix.shape[0] * matrix.shape[1], width)
     return _cast_dense(f, matrix, target)
+
+
+def _flat_dim_error(f: FieldSchema, total: int, width: int) -> DataError:
+    """Milvus sees a batch of vectors as one flat run of values: it first asks
+    whether the run divides by the dim, then whether the row count agrees."""
+    if f.dtype == DataType.BINARY_VECTOR:
+        bits = total * 8
+        if bits % (width * 8):
+            return DataError(f"the length({bits}) of all bits should divide the dim({width * 8})")
+        return DataError(
+            f"the num_rows ({bits // (width * 8)}) of field ({f.name}) is not equal to "
+            "passed num_rows"
+        )
+    if total % width:
+        return DataError(f"the length({total}) of float data should divide the dim({width})")
+    return DataError(
+        f"the num_rows ({total // width}) of field ({f.name}) is not equal to passed num_rows"
+    )
 
 
 def _dim_error(f: FieldSchema, got: int, width: int, row: int | None) -> DataError:

@@ -141,15 +141,11 @@ def validate_name(kind: str, name: object) -> str:
         if kind == "database"
         else f"collection {kind if kind == 'alias' else 'name'}"
     )
+    if kind == "database":
+        return _validate_database_name(name)
     if name == "":
-        if kind == "database":
-            raise SchemaError("invalid database name[database=]: database name couldn't be empty")
         raise SchemaError(f"{label} should not be empty")
-    invalid = (
-        f"invalid database name[database={name}]: "
-        if kind == "database"
-        else f"Invalid {label}: {name}. "
-    )
+    invalid = f"Invalid {label}: {name}. "
     if len(name) > MAX_NAME_LENGTH:
         raise SchemaError(
             f"{invalid}the length of a {label} must be less than {MAX_NAME_LENGTH} characters"
@@ -161,6 +157,31 @@ def validate_name(kind: str, name: object) -> str:
     for c in name[1:]:
         if not c.isascii() or (c != "_" and not _is_alpha(c) and not c.isdigit()):
             raise SchemaError(f"{invalid}{label} can only contain numbers, letters and underscores")
+    return name
+
+
+def _validate_database_name(name: str) -> str:
+    # Milvus words these "<rule>: invalid database name[database=<name>]" (code 802).
+    where = f"invalid database name[database={name}]"
+    if name == "":
+        raise SchemaError(f"database name couldn't be empty: {where}", code=802)
+    if len(name) > MAX_NAME_LENGTH:
+        raise SchemaError(
+            f"the length of a database name must be less than {MAX_NAME_LENGTH} characters: "
+            f"{where}",
+            code=802,
+        )
+    if name[0] != "_" and not _is_alpha(name[0]):
+        raise SchemaError(
+            f"the first character of a database name must be an underscore or letter: {where}",
+            code=802,
+        )
+    for c in name[1:]:
+        if not c.isascii() or (c != "_" and not _is_alpha(c) and not c.isdigit()):
+            raise SchemaError(
+                f"database name can only contain numbers, letters and underscores: {where}",
+                code=802,
+            )
     return name
 
 

@@ -57,10 +57,71 @@ def _param_value(key: str, text: str) -> Any:
     return text
 
 
-def _default_from_proto(dtype: DataType, value: schema_pb2.ValueField) -> Any:
+# Milvus's names for data types and for the slots of a default value, as its
+# messages spell them.
+_MILVUS_TYPE_NAMES = {
+    DataType.BOOL: "Bool",
+    DataType.INT8: "Int8",
+    DataType.INT16: "Int16",
+    DataType.INT32: "Int32",
+    DataType.INT64: "Int64",
+    DataType.FLOAT: "Float",
+    DataType.DOUBLE: "Double",
+    DataType.STRING: "String",
+    DataType.VARCHAR: "VarChar",
+    DataType.ARRAY: "Array",
+    DataType.JSON: "JSON",
+    DataType.GEOMETRY: "Geometry",
+    DataType.TEXT: "Text",
+    DataType.TIMESTAMPTZ: "Timestamptz",
+    DataType.BINARY_VECTOR: "BinaryVector",
+    DataType.FLOAT_VECTOR: "FloatVector",
+    DataType.FLOAT16_VECTOR: "Float16Vector",
+    DataType.BFLOAT16_VECTOR: "BFloat16Vector",
+    DataType.SPARSE_FLOAT_VECTOR: "SparseFloatVector",
+    DataType.INT8_VECTOR: "Int8Vector",
+}
+_SLOT_TYPE_NAMES = {
+    "bool_data": "DataType_Bool",
+    "int_data": "DataType_Int32",
+    "long_data": "DataType_Int64",
+    "float_data": "DataType_Float",
+    "double_data": "DataType_Double",
+    "string_data": "DataType_VarChar",
+    "bytes_data": "DataType_JSON",
+}
+# The one slot Milvus accepts a default value in, per field type.
+_DEFAULT_SLOTS = {
+    DataType.BOOL: "bool_data",
+    DataType.INT8: "int_data",
+    DataType.INT16: "int_data",
+    DataType.INT32: "int_data",
+    DataType.INT64: "long_data",
+    DataType.FLOAT: "float_data",
+    DataType.DOUBLE: "double_data",
+    DataType.VARCHAR: "string_data",
+    DataType.TEXT: "string_data",
+}
+
+
+def _check_default_slot(name: str, dtype: DataType, which: str) -> None:
+    """Milvus takes a default only in its field type's own slot of the value."""
+    type_name = _MILVUS_TYPE_NAMES.get(dtype, dtype.name)
+    if dtype.is_vector or dtype in (DataType.ARRAY, DataType.JSON):
+        raise SchemaError(f"type not support default_value, type:{type_name}, name:{name}")
+    expected = _DEFAULT_SLOTS.get(dtype)
+    if expected is not None and which != expected:
+        raise SchemaError(
+            f"type ({type_name}) of field ({name}) is not equal to the "
+            f"type({_SLOT_TYPE_NAMES.get(which, which)}) of default_value"
+        )
+
+
+def _default_from_proto(dtype: DataType, value: schema_pb2.ValueField, name: str = "") -> Any:
     which = value.WhichOneof("data")
     if which is None:
         return None
+    _check_default_slot(name, dtype, which)
     raw = getattr(value, which)
     if dtype == DataType.JSON and isinstance(raw, bytes):
         return orjson.loads(raw)
@@ -102,7 +163,7 @@ def field_from_proto(raw: schema_pb2.FieldSchema) -> FieldSchema:
         is_primary=raw.is_primary_key,
         auto_id=raw.autoID,
         nullable=raw.nullable,
-        default_value=_default_from_proto(dtype, raw.default_value)
+        default_value=_default_from_proto(dtype, raw.default_value, raw.name)
         if raw.HasField("default_value")
         else None,
         is_partition_key=raw.is_partition_key,

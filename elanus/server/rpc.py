@@ -88,15 +88,22 @@ def database_of(request: Any, context: grpc.ServicerContext | None) -> str:
 # other request before looking the collection up, so a malformed name reports
 # the naming rule rather than "not found".
 _UNCHECKED_NAMES = frozenset({"CreateCollection", "ListAliases"})
+_DATABASE_RPCS = frozenset({"CreateDatabase", "DropDatabase"})
 
 
-def check_collection_name(name: str, request: Any) -> None:
-    """Refuse a malformed ``collection_name`` the way Milvus's proxy does."""
+def check_names(name: str, request: Any) -> None:
+    """Refuse malformed collection, partition or database names the way Milvus's
+    proxy does, before anything is looked up."""
     if name in _UNCHECKED_NAMES:
         return
     collection = getattr(request, "collection_name", "")
     if collection and isinstance(collection, str):
         validate_name("collection", collection)
+    partition = getattr(request, "partition_name", "")
+    if partition and isinstance(partition, str):
+        validate_name("partition", partition)
+    if name in _DATABASE_RPCS:
+        validate_name("database", request.db_name)
 
 
 def _with_status(cls: type[Message], status: common_pb2.Status) -> Message:
@@ -118,7 +125,7 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
         started = time.perf_counter()
         ok = True
         try:
-            check_collection_name(name, request)
+            check_names(name, request)
             reply = handler(self, request, Call(database_of(request, context), context))
             if reply is None:
                 reply = _with_status(cls, success_status())

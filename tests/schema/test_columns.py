@@ -190,7 +190,7 @@ def test_float_vector_inputs() -> None:
             [[1, 2], [3, 4, 5]],
             "the dim (3) of field data(v) is not equal to schema dim (2) at row 1",
         ),
-        (np.ones((2, 3)), "is not equal to schema dim (2)"),
+        (np.ones((2, 3)), "the num_rows (3) of field (v) is not equal to passed num_rows"),
         ([[1, 2], [math.nan, 1]], "NaN or Inf at row 1"),
         ([[1, 2], [math.inf, 1]], "NaN or Inf at row 1"),
         ([[1, 2], None], "does not accept null"),
@@ -201,6 +201,12 @@ def test_float_vector_rejects(values: Any, message: str) -> None:
     with pytest.raises(DataError) as info:
         normalize_column(field("v", DataType.FLOAT_VECTOR, params={"dim": 2}), values, 2)
     assert message in info.value.message
+
+
+def test_float_vector_batch_that_does_not_divide_by_dim() -> None:
+    with pytest.raises(DataError) as info:
+        normalize_column(field("v", DataType.FLOAT_VECTOR, params={"dim": 2}), np.ones((3, 3)), 3)
+    assert "the length(9) of float data should divide the dim(2)" in info.value.message
 
 
 def test_half_precision_vectors() -> None:

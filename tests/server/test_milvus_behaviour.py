@@ -101,3 +101,79 @@ def test_released_partition_cannot_be_searched(client: MilvusClient, fresh: str)
         client.query(fresh, "id >= 0", partition_names=["p1"])
     assert "partition not loaded" in info.value.message
     assert client.search(fresh, [[0.1] * DIM], partition_names=["_default"]) == [[]]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "wire"),
+    [
+        (DataType.INT8, "abc", "DataType_VarChar"),
+        (DataType.INT8, 1, "DataType_Int64"),
+        (DataType.FLOAT, False, "DataType_Bool"),
+        (DataType.FLOAT, 1, "DataType_Int64"),
+    ],
+)
+def test_default_value_must_sit_in_the_field_types_slot(
+    client: MilvusClient, fresh: str, dtype: DataType, value: Any, wire: str
+) -> None:
+    schema = _schema(client)
+    schema.add_field("extra", dtype, default_value=value)
+    with pytest.raises(MilvusException) as info:
+        client.create_collection(fresh, schema=schema)
+    type_name = {DataType.INT8: "Int8", DataType.FLOAT: "Float"}[dtype]
+    assert (
+        f"type ({type_name}) of field (extra) is not equal to the type({wire}) of default_value"
+        in (info.value.message)
+    )
+
+
+def test_default_value_refused_on_arrays_and_vectors(client: MilvusClient, fresh: str) -> None:
+    schema = _schema(client)
+    schema.add_field(
+        "tags", DataType.ARRAY, element_type=DataType.INT64, max_capacity=4, default_value=1
+    )
+    with pytest.raises(MilvusException) as info:
+        client.create_collection(fresh, schema=schema)
+    assert "type not support default_value, type:Array" in info.value.message
+
+
+def test_default_value_in_its_slot_is_used(client: MilvusClient, fresh: str) -> None:
+    schema = _schema(client)
+    schema.add_field("score", DataType.DOUBLE, default_value=2.5)
+    schema.add_field("flag", DataType.BOOL, default_value=True)
+    client.create_collection(fresh, schema=schema)
+    fields = {f["name"]: f for f in client.describe_collection(fresh)["fields"]}
+    assert fields["score"]["default_value"].double_data == 2.5
+
+
+@pytest.mark.parametrize("name", ["12-s", "(mn)", "  "])
+def test_malformed_database_names_use_their_own_code(client: MilvusClient, name: str) -> None:
+    for call in (client.create_database, client.drop_database):
+        with pytest.raises(MilvusException) as info:
+            call(name)
+        assert info.value.code == 802
+        assert (
+            "the first character of a database name must be an underscore or letter: "
+            f"invalid database name[database={name}]"
+        ) in info.value.message
+
+
+def test_malformed_partition_name_on_insert(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, schema=_schema(client))
+    with pytest.raises(MilvusException) as info:
+        client.insert(fresh, _rows(2), partition_name="(mn)")
+    assert "Invalid partition name: (mn)." in info.value.message
+    with pytest.raises(MilvusException) as info:
+        client.has_partition(fresh, " ")
+    assert "Invalid partition name: . Partition name should not be empty." in info.value.message
+
+
+def test_vectors_of_the_wrong_dim_are_a_flat_run_that_does_not_divide(
+    client: MilvusClient, fresh: str
+) -> None:
+    client.create_collection(fresh, schema=_schema(client))
+    rows = [{"id": i, "title": "t", "vec": [0.5] * (DIM + 1)} for i in range(3)]
+    with pytest.raises(MilvusException) as info:
+        client.insert(fresh, rows)
+    assert f"the length({3 * (DIM + 1)}) of float data should divide the dim({DIM})" in (
+        info.value.message
+    )
