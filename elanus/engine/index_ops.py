@@ -15,29 +15,41 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import pyarrow as pa
-
 import elanus.index as vector_indexes
 from elanus.engine.api import IndexInfo
 from elanus.engine.collection import CollectionData
 from elanus.engine.metadata import IndexMeta
 from elanus.engine.requests import IndexSpec
-from elanus.engine.segment import SealedSegment, arrow_type_for
+from elanus.engine.scalar_indexes import ScalarTarget, build_scalar_index, scalar_target
+from elanus.engine.segment import SealedSegment
 from elanus.engine.state import EngineState
 from elanus.errors import AlreadyExistsError, IndexNotFound, ParameterError, StorageError
-from elanus.index.scalar import create_scalar_index
-from elanus.schema import FieldSchema
+from elanus.index.scalar import is_scalar_index_dir, load_scalar_index
+from elanus.schema import DataType, FieldSchema
 
 __all__ = ["IndexOperations"]
 
 log = logging.getLogger(__name__)
 
 
-def _attached(seg: Any, field: FieldSchema) -> Any | None:
-    """The index a segment has for the field (vector or scalar), if built."""
+def _attached(seg: Any, field: FieldSchema, key: str | None = None) -> Any | None:
+    """The index a segment has for the field (vector or scalar, the latter under its
+    key: the field's name or a JSON path), if built."""
     if field.dtype.is_vector:
         return seg.vector_index(field.name)
-    return seg.scalar_index(field.name)
+    return seg.scalar_index(key or field.name)
+
+
+def _target(schema: Any, spec: Mapping[str, Any]) -> ScalarTarget:
+    return scalar_target(schema, spec["field_name"], spec["index_type"], spec["params"])
+
+
+def _spec_field(schema: Any, spec: Mapping[str, Any]) -> FieldSchema | None:
+    """The field an index spec is on; a dynamic-field key reads as a JSON field."""
+    field = schema.get(spec["field_name"])
+    if field is None and schema.enable_dynamic_field:
+        return FieldSchema(spec["field_name"], DataType.JSON, nullable=True)
+    return field  # type: ignore[no-any-return]
 
 
 class IndexOperations(EngineState):
@@ -47,21 +59,24 @@ class IndexOperations(EngineState):
     def create_index(self, db: str, collection: str, spec: IndexSpec) -> None:
         with self.catalog.lock:
             meta, data = self._data(db, collection)
-            field = data.schema.field(spec.field_name)
             index_type = (spec.index_type or "AUTOINDEX").upper()
             metric = (spec.metric_type or "").upper() or None
             params = dict(spec.params)
-            if field.dtype.is_vector:
+            field = data.schema.get(spec.field_name)
+            if field is not None and field.dtype.is_vector:
                 request = vector_indexes.validate_index_params(field, index_type, metric, params)
                 metric = request["metric_type"]
+                key = field.name
             else:
-                # Builds over no rows: wrong type/field/params fail now, as in Milvus.
-                create_scalar_index(index_type, field, pa.nulls(0, arrow_type_for(field)), params)
-            name = spec.index_name or field.name
+                # wrong type/field/params fail now, as in Milvus
+                key = scalar_target(data.schema, spec.field_name, index_type, params).key
+            field_name = spec.field_name
+            name = spec.index_name or field_name
+            specs = {self._key(data, i): i for i in meta.indexes}
             for existing in meta.indexes:
-                if existing.index_name == name or existing.field_name == field.name:
+                if existing.index_name == name or specs.get(key) is existing:
                     same = (
-                        existing.field_name == field.name
+                        existing.field_name == field_name
                         and existing.index_type == index_type
                         and existing.metric_type == metric
                         and existing.params == params
@@ -71,21 +86,33 @@ class IndexOperations(EngineState):
                         return
                     raise AlreadyExistsError(
                         "at most one distinct index is allowed per field"
-                        if existing.field_name == field.name
+                        if existing.index_name != name
                         else f"index already exist, but parameters are inconsistent: {name}"
                     )
             meta.indexes.append(
-                IndexMeta(name, field.name, index_type, metric, params, self.oracle.now())
+                IndexMeta(name, field_name, index_type, metric, params, self.oracle.now())
             )
             self.catalog.save()
             self._publish_specs(meta.indexes, data)
         self._schedule_index_builds(data)
 
+    @staticmethod
+    def _key(data: CollectionData, index: IndexMeta) -> str:
+        """What the index is published under: its field, or its JSON path."""
+        field = data.schema.get(index.field_name)
+        if field is not None and field.dtype.is_vector:
+            return index.field_name
+        try:
+            return scalar_target(data.schema, index.field_name, index.index_type, index.params).key
+        except (ParameterError, KeyError):
+            return index.field_name
+
     def _publish_specs(self, indexes: list[IndexMeta], data: CollectionData) -> None:
         data.set_index_specs(
             {
-                i.field_name: {
+                self._key(data, i): {
                     "index_name": i.index_name,
+                    "field_name": i.field_name,
                     "index_type": i.index_type,
                     "metric_type": i.metric_type,
                     "params": dict(i.params),
@@ -104,6 +131,20 @@ class IndexOperations(EngineState):
         path = store.index_dir(seg.segment_id, spec["index_name"])
         if not self.fs.exists(path):
             return False
+        local = self.fs.local_path(path)
+        if local is not None and is_scalar_index_dir(local):
+            try:
+                scalar = load_scalar_index(local)
+            except StorageError as exc:
+                log.warning("saved index %s cannot be loaded (%s); rebuilding it", path, exc)
+                return False
+            if scalar.num_rows != seg.num_rows:
+                return False
+            seg.scalar_indexes[field_name] = scalar
+            return True
+        vector_field = data.schema.get(field_name)
+        if vector_field is None or not vector_field.dtype.is_vector:
+            return False
         try:
             loaded = vector_indexes.load_vector_index(path, mmap=True)
         except StorageError as exc:
@@ -120,13 +161,18 @@ class IndexOperations(EngineState):
         self, data: CollectionData, seg: SealedSegment, field: FieldSchema, spec: dict[str, Any]
     ) -> None:
         """Build one index of one segment, save it (vector indexes) and attach it."""
-        column = seg.column(field.name)
         if not field.dtype.is_vector:
-            seg.scalar_indexes[field.name] = create_scalar_index(
-                spec["index_type"], field, column, spec["params"]
+            target = _target(data.schema, spec)
+            index = build_scalar_index(
+                target, spec["index_type"], spec["params"], seg.column(target.column)
             )
+            store = self.stores.get(data.collection_id)
+            if store is not None and store.manifest.segment(seg.segment_id):
+                store.save_index(seg.segment_id, spec["index_name"], index)
+            seg.scalar_indexes[target.key] = index
             data.republish()
             return
+        column = seg.column(field.name)
         built = vector_indexes.build_vector_index(
             field, spec["index_type"], spec["metric_type"], spec["params"], column
         )
@@ -142,10 +188,10 @@ class IndexOperations(EngineState):
         loaded_any = False
         for seg in list(data.sealed):
             for field_name, spec in data.index_specs.items():
-                field = data.schema.get(field_name)
-                if field is None or _attached(seg, field) is not None:
+                field = _spec_field(data.schema, spec)
+                if field is None or _attached(seg, field, field_name) is not None:
                     continue
-                if field.dtype.is_vector and self._load_saved_index(data, seg, field_name, spec):
+                if self._load_saved_index(data, seg, field_name, spec):
                     loaded_any = True
                     continue
                 key = (seg.segment_id, field_name)
@@ -183,10 +229,11 @@ class IndexOperations(EngineState):
                 raise ParameterError(
                     "index cannot be dropped, collection is loaded, please release it first"
                 )
+            key = self._key(data, found[0])
             meta.indexes.remove(found[0])
             for seg in data.sealed:
-                seg.vector_indexes.pop(found[0].field_name, None)
-                seg.scalar_indexes.pop(found[0].field_name, None)
+                seg.vector_indexes.pop(key, None)
+                seg.scalar_indexes.pop(key, None)
             store = self.stores.get(meta.collection_id)
             if store is not None:
                 store.drop_index(index_name)
@@ -206,10 +253,13 @@ class IndexOperations(EngineState):
         snap = data.snapshot
         total = sum(v.num_rows for v in snap.segments)
         field = data.schema.get(i.field_name)
+        if field is None and data.schema.enable_dynamic_field:
+            field = FieldSchema(i.field_name, DataType.JSON, nullable=True)
+        key = self._key(data, i)
         indexed = sum(
             v.num_rows
             for v in snap.segments
-            if v.sealed and field is not None and _attached(v.data, field) is not None
+            if v.sealed and field is not None and _attached(v.data, field, key) is not None
         )
         pending = sum(v.num_rows for v in snap.segments if v.sealed) - indexed
         return IndexInfo(

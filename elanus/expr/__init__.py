@@ -7,14 +7,26 @@ Entry point: ``compile_filter(expression, schema, params) -> FilterPlan``; then
 
 from elanus.expr.parser import parse
 from elanus.expr.plan import FilterPlan, clear_cache, compile_filter
-from elanus.expr.source import ArrowColumnSource, ColumnSource, ScalarIndex
+from elanus.expr.source import (
+    ArrowColumnSource,
+    ColumnSource,
+    ContainsIndex,
+    ScalarIndex,
+    SpatialIndex,
+    index_key,
+    parse_json_path,
+)
 
 __all__ = [
     "ArrowColumnSource",
     "ColumnSource",
+    "ContainsIndex",
     "FilterPlan",
     "ScalarIndex",
+    "SpatialIndex",
     "clear_cache",
     "compile_filter",
+    "index_key",
     "parse",
+    "parse_json_path",
 ]

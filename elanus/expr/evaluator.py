@@ -22,7 +22,7 @@ import shapely
 from elanus.errors import DataError, NotSupportedError
 from elanus.expr import ir
 from elanus.expr.jsonvalues import JsonValues, column_cache, json_path_values
-from elanus.expr.source import ColumnSource, ScalarIndex
+from elanus.expr.source import ColumnSource, ScalarIndex, index_key
 from elanus.expr.temporal import IntervalValue, add_interval
 
 __all__ = ["evaluate"]
@@ -270,8 +270,14 @@ class _Evaluator:
         raise TypeError(f"unknown predicate {type(node).__name__}")
 
     def by_index(self, node: ir.Predicate) -> Result | None:
+        if isinstance(node, ir.Geo):
+            return self.geo_by_index(node)
         target = getattr(node, "value", None) if not isinstance(node, ir.Compare) else node.left
-        if not isinstance(target, ir.ColumnValue) or target.path or target.column == "$meta":
+        if not isinstance(target, ir.ColumnValue):
+            return None
+        if isinstance(node, ir.Contains) or target.kind == "json":
+            return self.path_by_index(node, target)
+        if target.path or target.column == "$meta":
             return None
         if target.kind not in ("int", "float", "str", "bool", "ts"):
             return None
@@ -289,6 +295,61 @@ class _Evaluator:
         if isinstance(node, ir.IsNull):
             return nulls.copy(), self.ones
         return np.asarray(mask, dtype=bool), ~nulls
+
+    def path_by_index(self, node: ir.Predicate, target: ir.ColumnValue) -> Result | None:
+        """A leaf on a JSON path or on ARRAY elements, from an index over that path.
+
+        Validity stays the column's (a JSON path absent from a row is valid and simply
+        does not match), so only the match mask comes from the index."""
+        if target.element is not None or target.kind not in ("json", "array"):
+            return None
+        if isinstance(node, ir.Compare) and not isinstance(node.right, ir.Const):
+            return None
+        if not isinstance(node, (ir.Compare, ir.InSet, ir.LikeMatch, ir.Contains)):
+            return None
+        index = self.src.scalar_index(index_key(target.column, target.path))
+        if index is None:
+            return None
+        if isinstance(node, ir.Contains):
+            ask = getattr(index, "contains", None)
+            mask = None if ask is None else ask(list(node.items), node.mode)
+        else:
+            mask = _ask_index(index, node)
+        if mask is None:
+            return None
+        valid = self.validity(self.array(target.column))
+        return np.asarray(mask, dtype=bool) & valid, valid
+
+    def geo_by_index(self, node: ir.Geo) -> Result | None:
+        """A spatial leaf tested exactly on the rows an RTREE leaves as candidates,
+        parsing only their geometries."""
+        if node.wkt is None:
+            return None
+        index = self.src.scalar_index(node.field)
+        ask = getattr(index, "spatial_candidates", None)
+        if ask is None:
+            return None
+        candidates = ask(node.op, node.wkt, node.distance)
+        if candidates is None:
+            return None
+        valid = ~np.asarray(index.is_null(), dtype=bool)  # type: ignore[union-attr]
+        rows = np.nonzero(np.asarray(candidates, dtype=bool) & valid)[0]
+        match = np.zeros(self.n, dtype=bool)
+        if len(rows):
+            try:
+                geoms = _parse_geometries(self.array(node.field).take(pa.array(rows)))
+                query = shapely.from_wkt(node.wkt)
+                if node.op == "dwithin":
+                    assert node.distance is not None
+                    hit = _dwithin(geoms, query, node.distance)
+                else:
+                    hit = np.asarray(getattr(shapely, node.op)(geoms, query), dtype=bool)
+            except shapely.errors.GEOSException as err:
+                raise DataError(
+                    f"cannot evaluate ST_{node.op.upper()} on field {node.field}: {err}"
+                ) from None
+            match[rows[hit]] = True
+        return match, valid
 
     def compare(self, node: ir.Compare) -> Result:
         left = self.value(node.left)

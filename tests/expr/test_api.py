@@ -318,21 +318,33 @@ def test_public_surface_is_pinned() -> None:
     assert set(elanus.expr.__all__) == {
         "ArrowColumnSource",
         "ColumnSource",
+        "ContainsIndex",
         "FilterPlan",
         "ScalarIndex",
+        "SpatialIndex",
         "clear_cache",
         "compile_filter",
+        "index_key",
         "parse",
+        "parse_json_path",
     }
     assert set(elanus.index.scalar.__all__) == {
+        "JSON_CAST_TYPES",
         "SCALAR_INDEX_TYPES",
+        "ArrayIndex",
         "BitmapIndex",
         "InvertedIndex",
+        "JsonPathIndex",
         "NgramIndex",
+        "RTreeIndex",
         "ScalarIndexObject",
         "SortIndex",
         "TrieIndex",
         "create_scalar_index",
+        "is_scalar_index_dir",
+        "json_cast_arrow_type",
+        "load_scalar_index",
+        "validate_scalar_index",
     }
 
 

@@ -62,6 +62,18 @@ class DistinctColumn:
         codes = rank[raw.astype(np.int64)]
         return cls(dictionary.take(pa.array(order)), codes, nulls)
 
+    def state(self, prefix: str = "") -> dict[str, np.ndarray | pa.Array]:
+        """The arrays to save (see ``elanus.index.scalar.persist``)."""
+        return {
+            f"{prefix}uniques": self.uniques,
+            f"{prefix}codes": self.codes,
+            f"{prefix}nulls": self.nulls,
+        }
+
+    @classmethod
+    def restore(cls, arrays: dict[str, Any], prefix: str = "") -> DistinctColumn:
+        return cls(arrays[f"{prefix}uniques"], arrays[f"{prefix}codes"], arrays[f"{prefix}nulls"])
+
     def rows(self, selected: np.ndarray) -> np.ndarray:
         """Row mask from a mask over ``uniques``."""
         extended = np.zeros(len(self.uniques) + 1, dtype=bool)

@@ -16,9 +16,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from elanus.index.scalar.columns import DistinctColumn, is_string_type, normalise, unique_mask
-from elanus.index.scalar.like import literal_runs, prefix_of
+from elanus.index.scalar.like import prefix_of
+from elanus.index.scalar.persist import write_state
 
-__all__ = ["BitmapIndex", "InvertedIndex", "NgramIndex", "SortIndex", "TrieIndex"]
+__all__ = ["BitmapIndex", "InvertedIndex", "SavedIndex", "SortIndex", "TrieIndex"]
+
+
+class SavedIndex:
+    """What every scalar index shares: ``save`` writes ``state()``; the loader calls
+    the class's ``restore`` with what was written (no rebuild from the column)."""
+
+    index_type = ""
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray | pa.Array]]:
+        raise NotImplementedError
+
+    def save(self, path: str) -> None:
+        meta, arrays = self.state()
+        write_state(path, type(self).__name__, {"index_type": self.index_type, **meta}, arrays)
 
 
 def _upper_bound(prefix: str) -> str | None:
@@ -40,15 +55,27 @@ def _range_mask(
     return mask
 
 
-class InvertedIndex:
+class InvertedIndex(SavedIndex):
     """Distinct values with the rows of each (held as per-row codes into the sorted
     distinct values). Answers equality, ranges and any ``like`` on strings."""
 
     index_type = "INVERTED"
 
     def __init__(self, column: pa.Array) -> None:
-        self.column = DistinctColumn.build(column)
-        self.num_rows = len(self.column.codes)
+        self._attach(DistinctColumn.build(column))
+
+    def _attach(self, column: DistinctColumn) -> None:
+        self.column = column
+        self.num_rows = len(column.codes)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray | pa.Array]]:
+        return {}, self.column.state()
+
+    @classmethod
+    def restore(cls, meta: dict[str, Any], arrays: dict[str, Any]) -> InvertedIndex:
+        index = cls.__new__(cls)
+        index._attach(DistinctColumn.restore(arrays))
+        return index
 
     def _select(self, selected: np.ndarray) -> np.ndarray:
         return self.column.rows(selected)
@@ -84,10 +111,11 @@ class BitmapIndex(InvertedIndex):
 
     index_type = "BITMAP"
 
-    def __init__(self, column: pa.Array) -> None:
-        super().__init__(column)
-        count = len(self.column.uniques)
-        self.bitmaps = [np.packbits(self.column.codes == i) for i in range(count)]
+    def _attach(self, column: DistinctColumn) -> None:
+        super()._attach(column)
+        # low cardinality is the point of BITMAP, so one pass per distinct value is cheap
+        count = len(column.uniques)
+        self.bitmaps = [np.packbits(column.codes == i) for i in range(count)]
 
     def _select(self, selected: np.ndarray) -> np.ndarray:
         ids = np.nonzero(selected)[0]
@@ -105,9 +133,9 @@ class TrieIndex(InvertedIndex):
 
     index_type = "TRIE"
 
-    def __init__(self, column: pa.Array) -> None:
-        super().__init__(column)
-        self.sorted = np.asarray(self.column.uniques.to_numpy(zero_copy_only=False), dtype=object)
+    def _attach(self, column: DistinctColumn) -> None:
+        super()._attach(column)
+        self.sorted = np.asarray(column.uniques.to_numpy(zero_copy_only=False), dtype=object)
 
     def like(self, pattern: str) -> np.ndarray | None:
         prefix = prefix_of(pattern)
@@ -128,7 +156,7 @@ class TrieIndex(InvertedIndex):
         return self._select(selected)
 
 
-class SortIndex:
+class SortIndex(SavedIndex):
     """STL_SORT: the non-null values sorted, with their rows; ranges and equality by
     binary search, prefix ``like`` on strings as a range."""
 
@@ -154,6 +182,29 @@ class SortIndex:
                 data, order = data[keep], order[keep]
         self.values = data
         self.order = order.astype(np.int64)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray | pa.Array]]:
+        values = pa.array(self.values, type=pa.string()) if self.strings else self.values
+        return {"strings": self.strings, "num_rows": self.num_rows}, {
+            "values": values,
+            "order": self.order,
+            "nulls": self.nulls,
+        }
+
+    @classmethod
+    def restore(cls, meta: dict[str, Any], arrays: dict[str, Any]) -> SortIndex:
+        index = cls.__new__(cls)
+        index.num_rows = int(meta["num_rows"])
+        index.strings = bool(meta["strings"])
+        values = arrays["values"]
+        index.values = (
+            np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+            if index.strings
+            else values
+        )
+        index.order = arrays["order"]
+        index.nulls = arrays["nulls"]
+        return index
 
     def _rows(self, lo: int, hi: int) -> np.ndarray:
         out = np.zeros(self.num_rows, dtype=bool)
@@ -211,57 +262,3 @@ class SortIndex:
 
     def is_null(self) -> np.ndarray:
         return self.nulls.copy()
-
-
-class NgramIndex:
-    """NGRAM: n-grams (min_gram..max_gram characters) of the distinct strings, to find
-    ``like`` candidates; candidates are then matched exactly. Answers only ``like``."""
-
-    index_type = "NGRAM"
-
-    def __init__(self, column: pa.Array, min_gram: int, max_gram: int) -> None:
-        self.column = DistinctColumn.build(column)
-        self.num_rows = len(self.column.codes)
-        self.min_gram, self.max_gram = min_gram, max_gram
-        strings = self.column.uniques.to_pylist()
-        postings: dict[str, list[int]] = {}
-        # index build runs in the background, once per sealed segment; queries never loop
-        for i, s in enumerate(strings):
-            seen = set()
-            for g in range(min_gram, max_gram + 1):
-                for start in range(len(s) - g + 1):
-                    seen.add(s[start : start + g])
-            for gram in seen:
-                postings.setdefault(gram, []).append(i)
-        self.postings = {k: np.asarray(v, dtype=np.int64) for k, v in postings.items()}
-
-    def equal(self, values: Sequence[Any]) -> np.ndarray | None:
-        return None
-
-    def range(
-        self, lower: Any, lower_inclusive: bool, upper: Any, upper_inclusive: bool
-    ) -> np.ndarray | None:
-        return None
-
-    def like(self, pattern: str) -> np.ndarray | None:
-        uniques = self.column.uniques
-        candidates = np.ones(len(uniques), dtype=bool)
-        for run in literal_runs(pattern):
-            if len(run) < self.min_gram:
-                continue
-            g = min(len(run), self.max_gram)
-            for start in range(len(run) - g + 1):
-                ids = self.postings.get(run[start : start + g])
-                hit = np.zeros(len(uniques), dtype=bool)
-                if ids is not None:
-                    hit[ids] = True
-                candidates &= hit
-        ids = np.nonzero(candidates)[0]
-        selected = np.zeros(len(uniques), dtype=bool)
-        if len(ids):
-            matched = pc.match_like(uniques.take(pa.array(ids)), pattern)
-            selected[ids[np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)]] = True
-        return self.column.rows(selected)
-
-    def is_null(self) -> np.ndarray:
-        return self.column.nulls.copy()

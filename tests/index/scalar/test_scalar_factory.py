@@ -75,7 +75,14 @@ def test_answers() -> None:
         ("NGRAM", TEXT, {"min_gram": 2}, ParameterError, "requires parameter max_gram"),
         ("NGRAM", TEXT, {"min_gram": 4, "max_gram": 2}, ParameterError, "larger than max_gram"),
         ("NGRAM", TEXT, {"min_gram": "x", "max_gram": 2}, ParameterError, "must be an integer"),
-        ("INVERTED", FieldSchema("j", DataType.JSON), {}, NotSupportedError, "not supported"),
+        ("INVERTED", FieldSchema("j", DataType.JSON), {}, ParameterError, "json_cast_type"),
+        (
+            "INVERTED",
+            FieldSchema("j", DataType.JSON),
+            {"json_cast_type": "DOUBLE", "json_cast_function": "STRING_TO_DOUBLE"},
+            NotSupportedError,
+            "json_cast_function",
+        ),
     ],
 )
 def test_factory_rejects(
