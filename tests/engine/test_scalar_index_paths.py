@@ -15,6 +15,7 @@ import elanus.engine.scalar_indexes as scalar_builds
 from elanus.engine.engine import Engine
 from elanus.engine.requests import IndexSpec, QueryRequest
 from elanus.errors import FieldNotFound, NotSupportedError, ParameterError
+from elanus.index.scalar import ArrayIndex, JsonPathIndex, RTreeIndex
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 
 N = 400
@@ -157,7 +158,23 @@ def _engine(path: Path) -> Engine:
     return e
 
 
-def test_results_identical_with_and_without_indexes(tmp_path: Path) -> None:
+def test_results_identical_with_and_without_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    for cls, method in (
+        (RTreeIndex, "spatial_candidates"),
+        (ArrayIndex, "contains"),
+        (JsonPathIndex, "equal"),
+        (JsonPathIndex, "range"),
+    ):
+        original = getattr(cls, method)
+
+        def spy(self: Any, *args: Any, _o: Any = original, _n: str = method, **kw: Any) -> Any:
+            asked.append(_n)
+            return _o(self, *args, **kw)
+
+        monkeypatch.setattr(cls, method, spy)
     with _engine(tmp_path) as e:
         expected = {f: _query(e, f) for f in FILTERS}
         for spec in INDEXES:
@@ -172,6 +189,7 @@ def test_results_identical_with_and_without_indexes(tmp_path: Path) -> None:
         for f in FILTERS:
             assert _query(e, f) == expected[f], f
         assert any(expected[f] for f in FILTERS)
+        assert {"spatial_candidates", "contains", "equal", "range"} <= set(asked)
 
 
 def test_indexes_load_on_reopen_without_rebuild(
