@@ -143,6 +143,8 @@ def _rows(
     meta = values.pop(DYNAMIC_FIELD_NAME, None)
     keys = list(values)
     lists = [values[k] for k in keys]
+    if meta is None and keys and all(len(col) == count for col in lists):
+        return [dict(zip(keys, row)) for row in zip(*lists)]
     rows: list[dict[str, Any]] = []
     for i in range(count):
         row = {k: col[i] for k, col in zip(keys, lists)}
@@ -168,15 +170,27 @@ def search_hits(
     names = [
         n for n in results.fields if n != results.primary_field_name or n in results.output_fields
     ]
-    entities = _rows(schema, results.fields, names, len(ids))
+    # No output fields (the usual vector search): every entity is a fresh empty dict,
+    # with no per-row zip over columns.
+    entities = _rows(schema, results.fields, names, len(ids)) if names else None
     pk_name = results.primary_field_name
     per_query: list[Hits] = []
-    offsets = results.offsets
+    topks = results.topks
+    lo = 0
     for q in range(results.nq):
-        lo, hi = int(offsets[q]), int(offsets[q + 1])
-        hits = [
-            Hit({pk_name: ids[i], "distance": dist_list[i], "entity": entities[i]}, pk_name)
-            for i in range(lo, hi)
-        ]
-        per_query.append(Hits(hits, ids[lo:hi], dist_list[lo:hi]))
+        hi = lo + int(topks[q])
+        q_ids = ids[lo:hi]
+        q_dist = dist_list[lo:hi]
+        if entities is None:
+            hits = [
+                Hit({pk_name: i, "distance": d, "entity": {}}, pk_name)
+                for i, d in zip(q_ids, q_dist)
+            ]
+        else:
+            hits = [
+                Hit({pk_name: i, "distance": d, "entity": e}, pk_name)
+                for i, d, e in zip(q_ids, q_dist, entities[lo:hi])
+            ]
+        per_query.append(Hits(hits, q_ids, q_dist))
+        lo = hi
     return SearchResult(per_query, results.session_timestamp)

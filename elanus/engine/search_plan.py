@@ -223,6 +223,24 @@ def split_search_params(search_params: dict[str, Any]) -> tuple[str | None, dict
     return (str(metric).upper() if metric else None), params
 
 
+# Validated specs by (schema, index definitions, request). A spec depends only on
+# those, and the same request arrives with every query of a workload; the schema and
+# index-definition objects are kept with the spec so a recycled id() cannot match.
+_SPEC_CACHE: dict[tuple[Any, ...], tuple[Any, Any, SearchSpec]] = {}
+_SPEC_CACHE_MAX = 1024
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable image of a params value, types included (``64`` and ``64.0`` differ
+    to the validator); raises TypeError for values that cannot be frozen."""
+    if isinstance(value, dict):
+        return ("d", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("l", tuple(_frozen(v) for v in value))
+    hash(value)
+    return (type(value).__name__, value)
+
+
 def plan_search(
     snapshot: Snapshot,
     *,
@@ -235,7 +253,60 @@ def plan_search(
     group_size: int = 1,
     strict_group_size: bool = False,
 ) -> SearchSpec:
-    """Validate one search and give its ``SearchSpec`` (Milvus's rules and messages)."""
+    """Validate one search and give its ``SearchSpec`` (Milvus's rules and messages).
+
+    Successful plans are cached; failures are not, so every bad request raises.
+    """
+    try:
+        key: tuple[Any, ...] | None = (
+            id(snapshot.schema),
+            id(snapshot.index_specs),
+            _frozen(anns_field),
+            _frozen(search_params),
+            _frozen(limit),
+            _frozen(offset),
+            _frozen(round_decimal),
+            _frozen(group_by_field),
+            _frozen(group_size),
+            _frozen(strict_group_size),
+        )
+    except TypeError:
+        key = None
+    if key is not None:
+        hit = _SPEC_CACHE.get(key)
+        if hit is not None and hit[0] is snapshot.schema and hit[1] is snapshot.index_specs:
+            return hit[2]
+    spec = _plan_search(
+        snapshot,
+        anns_field=anns_field,
+        search_params=search_params,
+        limit=limit,
+        offset=offset,
+        round_decimal=round_decimal,
+        group_by_field=group_by_field,
+        group_size=group_size,
+        strict_group_size=strict_group_size,
+    )
+    # BM25 specs carry the snapshot's corpus statistics: never reused.
+    if key is not None and spec.metric != "BM25":
+        if len(_SPEC_CACHE) >= _SPEC_CACHE_MAX:
+            _SPEC_CACHE.clear()
+        _SPEC_CACHE[key] = (snapshot.schema, snapshot.index_specs, spec)
+    return spec
+
+
+def _plan_search(
+    snapshot: Snapshot,
+    *,
+    anns_field: str | None,
+    search_params: dict[str, Any],
+    limit: int,
+    offset: int,
+    round_decimal: int = -1,
+    group_by_field: str | None = None,
+    group_size: int = 1,
+    strict_group_size: bool = False,
+) -> SearchSpec:
     schema = snapshot.schema
     fs = resolve_anns_field(schema, anns_field)
     requested, params = split_search_params(search_params)
