@@ -507,6 +507,18 @@ class AdminMethods:
             self._db, collection_name, index_name, {k: str(v) for k, v in properties.items()}
         )
 
+    def drop_index_properties(
+        self,
+        collection_name: str,
+        index_name: str,
+        property_keys: list[str],
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._engine.drop_index_properties(
+            self._db, collection_name, index_name, list(property_keys)
+        )
+
     # --- maintenance ---------------------------------------------------------------
 
     def flush(self, collection_name: str, timeout: float | None = None, **kwargs: Any) -> None:

@@ -265,6 +265,9 @@ class EngineAPI(Protocol):
     def alter_index_properties(
         self, db: str, collection: str, index_name: str, properties: Mapping[str, str]
     ) -> None: ...
+    def drop_index_properties(
+        self, db: str, collection: str, index_name: str, keys: list[str]
+    ) -> None: ...
     def wait_for_index(self, db: str, collection: str, timeout: float | None = None) -> None: ...
 
     # --- timestamps --------------------------------------------------------------

@@ -284,8 +284,22 @@ class IndexOperations(EngineState):
             found = [i for i in meta.indexes if i.index_name == index_name]
             if not found:
                 raise IndexNotFound(f"index not found[indexName={index_name}]")
-            found[0].properties.update({str(k): str(v) for k, v in properties.items()})
+            changes = {str(k): str(v) for k, v in properties.items()}
+            mmap = changes.get("mmap.enabled")
+            if mmap not in (None, "") and mmap.lower() not in ("true", "false"):
+                raise ParameterError(f"invalid mmap.enabled value: {mmap}, expected true or false")
+            for key, value in changes.items():
+                # an empty value is how the gRPC AlterIndex carries a deleted key
+                if value == "":
+                    found[0].properties.pop(key, None)
+                else:
+                    found[0].properties[key] = value.lower() if key == "mmap.enabled" else value
             self.catalog.save()
+
+    def drop_index_properties(
+        self, db: str, collection: str, index_name: str, keys: list[str]
+    ) -> None:
+        self.alter_index_properties(db, collection, index_name, dict.fromkeys(keys, ""))
 
     def wait_for_index(self, db: str, collection: str, timeout: float | None = None) -> None:
         meta = self._meta(db, collection)

@@ -308,3 +308,14 @@ def test_same_path_twice_under_another_name_is_refused(tmp_path: Path) -> None:
                 IndexSpec("meta", "INVERTED", "other", params=dict(INDEXES[0].params)),
             )
         e.drop_index("default", "c", "m_ab_num") if not e._meta("default", "c").loaded else None
+
+
+def test_index_properties_alter_and_drop(tmp_path: Path) -> None:
+    with _engine(tmp_path) as e:
+        e.create_index("default", "c", INDEXES[6])
+        e.alter_index_properties("default", "c", "tags_idx", {"mmap.enabled": "True"})
+        assert e.describe_index("default", "c", "tags_idx").properties == {"mmap.enabled": "true"}
+        with pytest.raises(ParameterError, match="mmap.enabled"):
+            e.alter_index_properties("default", "c", "tags_idx", {"mmap.enabled": "maybe"})
+        e.drop_index_properties("default", "c", "tags_idx", ["mmap.enabled"])
+        assert e.describe_index("default", "c", "tags_idx").properties == {}
