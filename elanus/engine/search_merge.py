@@ -22,12 +22,8 @@ def best_first(cands: Candidates, larger_is_better: bool) -> Candidates:
     # One segment's hits usually arrive best-first already (an index or a scan gives
     # each query's top-k in order): then the sort would be the identity.
     q = cands.qidx
-    if q[0] == q[-1]:
-        in_order = bool((key[1:] >= key[:-1]).all())
-    else:
-        later, same = q[1:] > q[:-1], q[1:] == q[:-1]
-        in_order = bool((later | (same & (key[1:] >= key[:-1]))).all())
-    if in_order:
+    later, same = q[1:] > q[:-1], q[1:] == q[:-1]
+    if bool((later | (same & (key[1:] >= key[:-1]))).all()):
         return cands
     order = np.lexsort((key, cands.qidx))
     return Candidates(cands.qidx[order], cands.segment[order], cands.rows[order], cands.dist[order])
