@@ -44,6 +44,12 @@ __all__ = ["DataOperations"]
 _compaction_ids = itertools.count(1)
 
 
+def _has_duplicates(keys: Any) -> bool:
+    if isinstance(keys, np.ndarray):
+        return len(np.unique(keys)) != len(keys)
+    return int(pa.compute.count_distinct(keys).as_py()) != len(keys)
+
+
 def _take(col: Any, rows: np.ndarray) -> Any:
     if isinstance(col, np.ndarray):
         return np.asarray(col[rows])
@@ -159,6 +165,9 @@ class DataOperations(EngineState):
         ):
             raise DataError(f"primary key field {pk.name} does not accept null values")
         pks = self._primary(schema, cols)
+        if upsert and _has_duplicates(pks):
+            # One batch cannot say which of two rows with the same key wins.
+            raise DataError("duplicate primary keys are not allowed in the same batch")
 
         def make(ts: int) -> list[InsertBatch | DeleteBatch]:
             full = self._fill_partial(data, schema, cols, pks, num_rows) if partial else cols

@@ -12,7 +12,7 @@ from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import EngineAPI, LoadState
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
-from elanus.errors import CollectionNotFound, ParameterError
+from elanus.errors import ParameterError
 from elanus.server.convert_schema import (
     collection_info_to_proto,
     field_from_proto,
@@ -166,13 +166,7 @@ class DefinitionHandlers:
 
     @rpc
     def DescribeCollection(self, request: milvus_pb2.DescribeCollectionRequest, call: Call) -> Any:
-        try:
-            info = self.engine.describe_collection(call.db, request.collection_name)
-        except CollectionNotFound:
-            # Milvus words this one lookup differently from the others.
-            raise CollectionNotFound(
-                f"can't find collection[database={call.db}][collection={request.collection_name}]"
-            ) from None
+        info = self.engine.describe_collection(call.db, request.collection_name)
         return collection_info_to_proto(info)
 
     @rpc
@@ -198,6 +192,11 @@ class DefinitionHandlers:
 
     @rpc
     def AlterCollection(self, request: milvus_pb2.AlterCollectionRequest, call: Call) -> Any:
+        keys = {p.key for p in request.properties} | set(request.delete_keys)
+        if "mmap.enabled" in keys and (
+            self.engine.get_load_state(call.db, request.collection_name) == LoadState.LOADED
+        ):
+            raise ParameterError("can not alter mmap properties if collection loaded")
         if request.properties:
             self.engine.alter_collection_properties(
                 call.db, request.collection_name, kv_dict(request.properties)

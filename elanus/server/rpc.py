@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import DEFAULT_DATABASE
+from elanus.errors import CollectionNotFound
 from elanus.schema.validate import validate_name
 from elanus.server.errors import not_supported_status, status_for_exception, success_status
 
@@ -89,6 +90,7 @@ def database_of(request: Any, context: grpc.ServicerContext | None) -> str:
 # the naming rule rather than "not found".
 _UNCHECKED_NAMES = frozenset({"CreateCollection", "ListAliases"})
 _DATABASE_RPCS = frozenset({"CreateDatabase", "DropDatabase"})
+_CANT_FIND_RPCS = frozenset({"DescribeCollection", "Upsert"})
 
 
 def check_names(name: str, request: Any) -> None:
@@ -133,6 +135,12 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
                 reply.status.CopyFrom(success_status())
         except Exception as exc:
             ok = False
+            if isinstance(exc, CollectionNotFound) and name in _CANT_FIND_RPCS:
+                # Milvus words the lookup of these calls differently from the others.
+                exc = CollectionNotFound(
+                    f"can't find collection[database={database_of(request, context)}]"
+                    f"[collection={request.collection_name}]"
+                )
             reply = _with_status(cls, status_for_exception(exc, name))
             log.debug("%s failed: %s", name, exc)
         self.stats.observe(name, time.perf_counter() - started, ok)

@@ -177,3 +177,30 @@ def test_vectors_of_the_wrong_dim_are_a_flat_run_that_does_not_divide(
     assert f"the length({3 * (DIM + 1)}) of float data should divide the dim({DIM})" in (
         info.value.message
     )
+
+
+def test_mmap_cannot_change_while_loaded(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    with pytest.raises(MilvusException) as info:
+        client.alter_collection_properties(fresh, properties={"mmap.enabled": True})
+    assert "can not alter mmap properties if collection loaded" in info.value.message
+    client.release_collection(fresh)
+    client.alter_collection_properties(fresh, properties={"mmap.enabled": True})
+
+
+def test_upsert_batch_with_repeated_keys_is_refused(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, schema=_schema(client))
+    rows = _rows(3)
+    rows[2]["id"] = 0
+    with pytest.raises(MilvusException) as info:
+        client.upsert(fresh, rows)
+    assert "duplicate primary keys are not allowed in the same batch" in info.value.message
+    client.insert(fresh, rows)  # insert keeps both rows, as Milvus does
+
+
+def test_upsert_into_missing_collection_wording(client: MilvusClient) -> None:
+    with pytest.raises(MilvusException) as info:
+        client.upsert("no_such_collection", _rows(1))
+    assert "can't find collection[database=default][collection=no_such_collection]" in (
+        info.value.message
+    )
