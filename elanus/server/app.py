@@ -64,6 +64,7 @@ def serve(
         http.stop()
         raise
     http_state.stats = server.service.stats
+    http_state.engine = engine
     stop = stop_event or threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

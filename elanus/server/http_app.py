@@ -1,4 +1,4 @@
-"""The HTTP port of ``elanus serve``: ``/healthz`` and ``/metrics`` (REST comes beside).
+"""The HTTP port of ``elanus serve``: ``/healthz``, ``/metrics`` and REST v2 (``rest_app``).
 
 Starlette on uvicorn, run in a thread beside the gRPC server (docs/server.md says
 why). The port opens before the engine does, so a health check gets an answer
@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -19,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from elanus.errors import StorageError
+from elanus.server.rest_app import rest_routes
 from elanus.server.rpc import RpcStats
 
 __all__ = ["HttpServer", "HttpState", "create_http_app", "render_metrics"]
@@ -32,6 +34,8 @@ class HttpState:
 
     ready: bool = False
     stats: RpcStats | None = None
+    # The engine REST calls, set once it is open (an EngineAPI).
+    engine: Any = None
     started_at: float = field(default_factory=time.time)
 
 
@@ -87,6 +91,7 @@ def create_http_app(state: HttpState) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *rest_routes(lambda: state.engine),
         ]
     )
 
