@@ -176,8 +176,21 @@ def bm25_search_params(snapshot: Snapshot, field: FieldSchema) -> dict[str, Any]
     return {"bm25_k1": k1, "bm25_b": b, "bm25_avgdl": stats.avgdl or 1.0}
 
 
-def encode_text_queries(snapshot: Snapshot, field_name: str, texts: Sequence[str]) -> Any:
-    """Query text turned into what the field's segments are searched with."""
+def encode_text_queries(
+    snapshot: Snapshot,
+    field_name: str,
+    texts: Sequence[str],
+    analyzer_name: str | None = None,
+) -> Any:
+    """Query text turned into what the field's segments are searched with.
+
+    ``analyzer_name`` (the search param of that name) picks the analyzer of a
+    multi-analyzer field, through its aliases; a name that matches none, or
+    none at all, gives the ``default`` analyzer, as in Milvus. Fields with one
+    analyzer ignore it.
+    """
+    if analyzer_name is not None and not isinstance(analyzer_name, str):
+        raise ParameterError(f"analyzer_name must be a string, got {analyzer_name!r}")
     schema = snapshot.schema
     fn = function_for_output(schema, field_name)
     if fn is None:
@@ -189,7 +202,7 @@ def encode_text_queries(snapshot: Snapshot, field_name: str, texts: Sequence[str
         )
     source = schema.field(fn.input_field_names[0])
     if fn.function_type == FunctionType.BM25:
-        analyzer = query_analyzer(source)
+        analyzer = query_analyzer(source, analyzer_name)
         query_tf = bm25_doc_vectors([[t.text for t in analyzer.tokenize(q)] for q in texts])
         stats = collection_bm25_stats(snapshot, field_name, query_tf.indices)
         return bm25_query_weights(query_tf, stats)

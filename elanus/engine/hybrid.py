@@ -120,7 +120,9 @@ def _run_leg(snapshot: Snapshot, leg: SearchRequest, decay_field: str | None) ->
         limit=leg.limit,
         offset=0,
     )
-    queries = prepare_queries(snapshot, spec.field, leg.queries)
+    queries = prepare_queries(
+        snapshot, spec.field, leg.queries, (leg.search_params or {}).get("analyzer_name")
+    )
     masks = snapshot_masks(
         snapshot, compile_request_filter(snapshot, leg.filter, leg.filter_params)
     )

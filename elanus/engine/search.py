@@ -92,7 +92,9 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
         strict_group_size=request.strict_group_size,
     )
     output = plan_output(snap.schema, request.output_fields, include_primary=False)
-    queries = prepare_queries(snap, spec.field, request.queries)
+    queries = prepare_queries(
+        snap, spec.field, request.queries, (request.search_params or {}).get("analyzer_name")
+    )
     nq = int(queries.shape[0])
     masks = snapshot_masks(
         snap, compile_request_filter(snap, request.filter, request.filter_params)
@@ -217,11 +219,14 @@ def build_results(
 # --- query vectors ---------------------------------------------------------------------
 
 
-def prepare_queries(snapshot: Snapshot, fs: FieldSchema, queries: Any) -> Any:
+def prepare_queries(
+    snapshot: Snapshot, fs: FieldSchema, queries: Any, analyzer_name: str | None = None
+) -> Any:
     """Query vectors as one matrix of the field's in-memory type, checked against its dim.
 
     Text queries (a list of str) against the output of a BM25 or text-embedding
-    function are turned into vectors by the snapshot's ``query_encoder`` hook.
+    function are turned into vectors by the snapshot's ``query_encoder`` hook;
+    ``analyzer_name`` (a search param) picks a multi-analyzer field's analyzer.
     """
     if (
         isinstance(queries, np.ndarray)
@@ -237,7 +242,7 @@ def prepare_queries(snapshot: Snapshot, fs: FieldSchema, queries: Any) -> Any:
         # Already the field's in-memory form (the embedded client's usual input).
         return queries
     if _is_text(queries):
-        queries = _encode_text(snapshot, fs, list(queries))
+        queries = _encode_text(snapshot, fs, list(queries), analyzer_name)
     if fs.dtype == DataType.SPARSE_FLOAT_VECTOR:
         if not sp.issparse(queries):
             raise ParameterError(
@@ -288,7 +293,9 @@ def _is_text(queries: Any) -> bool:
     )
 
 
-def _encode_text(snapshot: Snapshot, fs: FieldSchema, texts: list[str]) -> Any:
+def _encode_text(
+    snapshot: Snapshot, fs: FieldSchema, texts: list[str], analyzer_name: str | None
+) -> Any:
     if fs.name not in snapshot.schema.function_output_names:
         raise ParameterError(
             f"field {fs.name} is not the output of a function: text queries need a BM25 "
@@ -300,4 +307,6 @@ def _encode_text(snapshot: Snapshot, fs: FieldSchema, texts: list[str]) -> Any:
             f"full-text / text-embedding search on {fs.name} requires the collection's "
             "function runtime, which this snapshot does not carry"
         )
-    return encoder(fs.name, texts)
+    if analyzer_name is None:
+        return encoder(fs.name, texts)
+    return encoder(fs.name, texts, analyzer_name)

@@ -116,11 +116,14 @@ class Snapshot:
             self.collection_wide or self,
         )
 
-    def query_encoder(self, field_name: str, texts: list[str]) -> Any:
-        """Query text on a function output field turned into query vectors."""
+    def query_encoder(
+        self, field_name: str, texts: list[str], analyzer_name: str | None = None
+    ) -> Any:
+        """Query text on a function output field turned into query vectors
+        (``analyzer_name`` picks the analyzer of a multi-analyzer field)."""
         from elanus.engine.fulltext import encode_text_queries
 
-        return encode_text_queries(self, field_name, texts)
+        return encode_text_queries(self, field_name, texts, analyzer_name)
 
     @property
     def live_count(self) -> int:

@@ -18,6 +18,7 @@ import orjson
 from elanus.errors import SchemaError
 from elanus.schema.collection import CollectionSchema
 from elanus.schema.field import DYNAMIC_FIELD_NAME, FieldSchema, FunctionSchema
+from elanus.schema.multi_analyzer import check_multi_analyzer_fields
 from elanus.schema.types import (
     INTEGER_TYPES,
     DataType,
@@ -545,6 +546,14 @@ def validate_schema(schema: CollectionSchema, collection_name: str = "") -> Coll
         )
     _check_keys(fields)
     outputs = _check_functions(schema.functions, fields)
+    check_multi_analyzer_fields(
+        fields,
+        {
+            fn.input_field_names[0]
+            for fn in schema.functions
+            if fn.function_type == FunctionType.BM25 and fn.input_field_names
+        },
+    )
     numbered = tuple(
         replace(f, field_id=FIRST_FIELD_ID + i, is_function_output=f.name in outputs)
         for i, f in enumerate(fields)
