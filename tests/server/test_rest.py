@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.request
 from typing import Any
@@ -288,3 +289,68 @@ def test_rest_and_pymilvus_search_agree(server: ServerProcess, client: Any) -> N
     assert sorted(rest_rows, key=lambda r: r["id"]) == sorted(
         (dict(r) for r in grpc_rows), key=lambda r: r["id"]
     )
+
+
+def test_binary_half_precision_and_sparse_vectors_round_trip(server: ServerProcess) -> None:
+    name = "rest_vector_kinds"
+    schema = {
+        "fields": [
+            {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+            {"fieldName": "grp", "dataType": "Int64"},
+            {"fieldName": "bin", "dataType": "BinaryVector", "elementTypeParams": {"dim": 16}},
+            {"fieldName": "f16", "dataType": "Float16Vector", "elementTypeParams": {"dim": 4}},
+            {"fieldName": "bf16", "dataType": "BFloat16Vector", "elementTypeParams": {"dim": 4}},
+            {"fieldName": "sp", "dataType": "SparseFloatVector"},
+        ]
+    }
+    index = [
+        {"fieldName": "bin", "metricType": "HAMMING", "indexType": "BIN_FLAT"},
+        {"fieldName": "f16", "metricType": "L2", "indexType": "FLAT"},
+        {"fieldName": "bf16", "metricType": "L2", "indexType": "FLAT"},
+        {"fieldName": "sp", "metricType": "IP", "indexType": "SPARSE_INVERTED_INDEX"},
+    ]
+    ok(
+        server,
+        "collections/create",
+        {"collectionName": name, "schema": schema, "indexParams": index},
+    )
+    rows = [
+        {
+            "id": i,
+            "grp": i % 3,
+            "bin": [i, 255 - i],
+            "f16": [float(i), 0.5, 0.25, 1.0],
+            "bf16": [float(i), 1.0, 2.0, 0.5],
+            "sp": {str(i + 1): 1.0, "100": 0.5},
+        }
+        for i in range(6)
+    ]
+    ok(server, "entities/insert", {"collectionName": name, "data": rows})
+    got = ok(server, "entities/get", {"collectionName": name, "id": [2], "outputFields": ["*"]})[0]
+    assert got["f16"] == [2.0, 0.5, 0.25, 1.0] and got["bf16"] == [2.0, 1.0, 2.0, 0.5]
+    assert got["bin"] == base64.b64encode(bytes([2, 253])).decode()
+    assert got["sp"] == {"3": 1.0, "100": 0.5}
+    for field, query in (
+        ("bin", base64.b64encode(bytes([4, 251])).decode()),
+        ("f16", [4.0, 0.5, 0.25, 1.0]),
+        ("bf16", [4.0, 1.0, 2.0, 0.5]),
+        ("sp", {"5": 1.0}),
+    ):
+        hits = ok(
+            server,
+            "entities/search",
+            {"collectionName": name, "data": [query], "annsField": field, "limit": 2},
+        )
+        assert hits[0]["id"] == 4, field
+    grouped = ok(
+        server,
+        "entities/search",
+        {
+            "collectionName": name,
+            "data": [[4.0, 0.5, 0.25, 1.0]],
+            "annsField": "f16",
+            "limit": 3,
+            "groupingField": "grp",
+        },
+    )
+    assert sorted(h["grp"] for h in grouped) == [0, 1, 2]
