@@ -61,11 +61,12 @@ def _options(body: RestBody) -> dict[str, Any]:
         level = ConsistencyLevel.parse(params.get("consistencyLevel"))
     except ValueError as exc:
         raise ParameterError(str(exc)) from None
-    num_partitions = params.get("partitionsNum")
+    options = RestBody(params)
+    num_partitions = options.get("partitionsNum")
     return {
         "properties": properties or None,
-        "num_shards": int(params.get("shardsNum") or 1),
-        "num_partitions": None if num_partitions is None else int(num_partitions),
+        "num_shards": options.integer("shardsNum", 1),
+        "num_partitions": None if num_partitions is None else options.integer("partitionsNum", 0),
         "consistency_level": level,
     }
 

@@ -354,3 +354,11 @@ def test_binary_half_precision_and_sparse_vectors_round_trip(server: ServerProce
         },
     )
     assert sorted(h["grp"] for h in grouped) == [0, 1, 2]
+
+
+def test_endpoints_answer_not_ready_before_the_engine_opens() -> None:
+    from elanus.server.rest_app import handle
+    from elanus.server.rest_body import ENDPOINTS
+
+    reply = handle(None, "collections/list", ENDPOINTS["collections/list"], b"{}")
+    assert reply["code"] == 1 and "not ready" in reply["message"]
