@@ -8,10 +8,12 @@ import tempfile
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from elanus.engine.engine import Engine
+from elanus.errors import DataError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_helpers import rows, simple_schema, visible  # noqa: E402
@@ -43,6 +45,11 @@ class EngineModel(RuleBasedStateMachine):
     @rule(ids=keys)
     def upsert(self, ids: list[int]) -> None:
         tag = self._next_tag()
+        if len(set(ids)) < len(ids):
+            # Milvus refuses an upsert that repeats a key within the batch; nothing changes.
+            with pytest.raises(DataError):
+                self.engine.upsert("default", "c", *rows(ids, tag))
+            return
         self.engine.upsert("default", "c", *rows(ids, tag))
         self.model.update(dict.fromkeys(ids, tag))
 
