@@ -31,12 +31,7 @@ def _as_columns(schema: CollectionSchema, data: Any) -> tuple[dict[str, Any], in
         return {str(name): data[name] for name in data.columns}, len(data)
     if isinstance(data, Mapping):
         if _is_column_dict(schema, data):
-            lengths = {len(v) for v in data.values()}
-            if len(lengths) != 1:
-                raise ParameterError(
-                    f"The data fields length is inconsistent. lengths: {sorted(lengths)}"
-                )
-            return dict(data), lengths.pop()
+            return dict(data), _column_rows(data)
         data = [data]
     if not isinstance(data, list):
         raise TypeError(
@@ -44,6 +39,26 @@ def _as_columns(schema: CollectionSchema, data: Any) -> tuple[dict[str, Any], in
             f"got '{type(data).__name__}'"
         )
     return rows_to_columns(schema, data)
+
+
+def _column_rows(data: Mapping[str, Any]) -> int:
+    """The row count every column of a column dict shares; else an error naming a field."""
+    first: tuple[str, int] | None = None
+    for name, values in data.items():
+        try:
+            n = len(values)
+        except TypeError:
+            raise ParameterError(
+                f"field {name} is not a column: got {type(values).__name__}"
+            ) from None
+        if first is None:
+            first = (name, n)
+        elif n != first[1]:
+            raise ParameterError(
+                f"The data fields length is inconsistent: field {name} has {n} rows, "
+                f"field {first[0]} has {first[1]}"
+            )
+    return first[1] if first is not None else 0
 
 
 def _is_column_dict(schema: CollectionSchema, data: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ copies that segment's mask, changes the copy, and publishes it with the snapshot
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -24,17 +25,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from elanus.engine.batch_check import check_delete_keys, check_insert_columns
 from elanus.engine.keys import as_key_array, last_occurrence_mask
 from elanus.engine.segment import GrowingSegment, SealedSegment, null_column
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.engine.timestamps import TimestampOracle, physical_ms
 from elanus.engine.visibility import DeleteRecord, compute_masks
+from elanus.errors import InternalError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema
 
 if TYPE_CHECKING:
     from elanus.engine.persistence import CollectionStorage
 
-__all__ = ["CollectionData", "InsertBatch", "DeleteBatch"]
+__all__ = ["CollectionData", "DeleteBatch", "InsertBatch", "SkippedWrite"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,23 @@ class DeleteBatch:
     timestamp: int
     partition: str | None
     keys: np.ndarray
+
+
+@dataclass(frozen=True)
+class SkippedWrite:
+    """A logged write that replay could not apply: its WAL sequence and why."""
+
+    seq: int
+    reason: str
+
+
+def _check_records(schema: CollectionSchema, records: list[InsertBatch | DeleteBatch]) -> None:
+    """Everything that could make a record fail to apply fails here, before logging."""
+    for rec in records:
+        if isinstance(rec, InsertBatch):
+            check_insert_columns(schema, rec.columns, rec.primary_keys, rec.num_rows)
+        else:
+            check_delete_keys(schema, rec.keys)
 
 
 @dataclass(eq=False)
@@ -116,6 +138,7 @@ class CollectionData:
         self.last_seq = 0
         self.index_specs: dict[str, Any] = {}
         self._snapshot = Snapshot(0, schema, ())
+        self.skipped_on_replay: list[SkippedWrite] = []
 
     # --- reading ------------------------------------------------------------------
     @property
@@ -237,6 +260,7 @@ class CollectionData:
                 p.timestamp = self.oracle.now()
                 try:
                     records = p.make(p.timestamp)
+                    _check_records(self.schema, records)
                 except Exception as exc:  # bad input of one write fails that writer alone
                     p.error, p.done = exc, True
                     continue
@@ -270,9 +294,26 @@ class CollectionData:
             self.on_seal()
 
     def replay(self, records: Iterable[tuple[int, list[InsertBatch | DeleteBatch]]]) -> None:
-        """Apply WAL records on open; masks are computed once at the end."""
+        """Apply WAL records on open; masks are computed once at the end.
+
+        A logged write that does not fit the schema (a bug in whatever built it)
+        is skipped whole, logged and listed in ``skipped_on_replay``: the rest of
+        the data stays readable rather than the directory becoming unopenable.
+        """
         with self.write_lock:
             for seq, batch in records:
+                try:
+                    _check_records(self.schema, batch)
+                except InternalError as exc:
+                    self.skipped_on_replay.append(SkippedWrite(seq, str(exc)))
+                    log.error(
+                        "collection %d: skipped logged write seq %d on replay: %s",
+                        self.collection_id,
+                        seq,
+                        exc,
+                    )
+                    self.last_seq = max(self.last_seq, seq)
+                    continue
                 for rec in batch:
                     if isinstance(rec, InsertBatch):
                         self._apply_insert(rec, seq, track=False)

@@ -66,6 +66,19 @@ def _concat(parts: list[Any]) -> Any:
     return pa.concat_arrays(parts)
 
 
+def _delete_keys(schema: CollectionSchema, ids: list[Any]) -> np.ndarray:
+    """Ids to delete as a key array of the primary key's kind, or a ``DataError``."""
+    pk = schema.primary_field
+    expected = "int64" if pk.dtype == DataType.INT64 else "string"
+    try:
+        keys = as_key_array(list(ids))
+    except (OverflowError, TypeError, ValueError):
+        keys = None
+    if keys is None or (len(keys) and keys.dtype.kind != ("i" if expected == "int64" else "U")):
+        raise DataError(f"primary key field {pk.name} expects {expected} ids")
+    return keys
+
+
 class DataOperations(EngineState):
     compactions: dict[int, str]
 
@@ -281,15 +294,7 @@ class DataOperations(EngineState):
         if ids is None and not filter:
             raise ParameterError("either ids or filter must be given to delete")
         if ids is not None:
-            keys = as_key_array(list(ids))
-            if (
-                data.schema.primary_field.dtype == DataType.INT64
-                and keys.dtype.kind != "i"
-                and len(keys)
-            ):
-                raise DataError(
-                    f"primary key field {data.schema.primary_field.name} expects int64 ids"
-                )
+            keys = _delete_keys(data.schema, ids)
         else:
             from elanus.engine.query import matching_primary_keys
 

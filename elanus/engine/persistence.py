@@ -14,15 +14,17 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from elanus.engine.collection import DeleteBatch, InsertBatch
+from elanus.engine.collection import DeleteBatch, InsertBatch, SkippedWrite
 from elanus.engine.keys import as_key_array
 from elanus.engine.segment import SealedSegment
+from elanus.errors import StorageError
 from elanus.schema import CollectionSchema
 from elanus.storage import (
     BatchKind,
@@ -44,6 +46,8 @@ from elanus.storage import (
 from elanus.storage.fs import join
 
 __all__ = ["CollectionStorage"]
+
+log = logging.getLogger(__name__)
 
 Write = Sequence[InsertBatch | DeleteBatch]
 
@@ -106,6 +110,7 @@ class CollectionStorage:
         self.wal = WriteAheadLog(layout.collection_wal_dir(collection_id), sync=sync)
         self.manifests = ManifestStore(fs, layout.manifest_dir(collection_id))
         self.manifest = self.manifests.load() or Manifest()
+        self.skipped_on_replay: list[SkippedWrite] = []
 
     # --- WAL ------------------------------------------------------------------------
     def log(self, writes: Sequence[Write]) -> int:
@@ -116,7 +121,16 @@ class CollectionStorage:
         """Whole writes after the manifest's checkpoint, in order."""
         pending: list[InsertBatch | DeleteBatch] = []
         for seq, payload in self.wal.replay(self.manifest.wal_seq):
-            rec, part, parts = _decode(payload)
+            try:
+                rec, part, parts = _decode(payload)
+            except StorageError as exc:
+                # An intact frame that does not decode: drop its write, keep the rest.
+                self.skipped_on_replay.append(SkippedWrite(seq, str(exc)))
+                log.error(
+                    "collection %d: skipped WAL record seq %d: %s", self.collection_id, seq, exc
+                )
+                pending = []
+                continue
             if part == 0:
                 pending = []  # an earlier write torn before its last part is dropped
             pending.append(rec)

@@ -87,6 +87,7 @@ class EngineState:
             data.on_seal = lambda: schedule(data)
         data.sealed = store.load(data.schema)
         data.replay(store.replay())
+        data.skipped_on_replay[:0] = store.skipped_on_replay
         self.collections[meta.collection_id] = data
         self.stores[meta.collection_id] = store
         return data
