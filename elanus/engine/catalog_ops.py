@@ -111,7 +111,7 @@ class CatalogOperations(EngineState):
                 )
             if name in database.aliases:
                 raise AlreadyExistsError(
-                    f"collection name [{name}] conflicts with an existing alias, please choose a unique name"
+                    f"alias and collection name conflict[database={database.name}][alias={name}]"
                 )
             now = self.oracle.now()
             partitions: list[PartitionMeta]
@@ -211,7 +211,11 @@ class CatalogOperations(EngineState):
                 raise CollectionNotFound(
                     f"collection not found[database={source.name}][collection={old_name}]"
                 )
-            if new_name in target.collections or new_name in target.aliases:
+            if new_name in target.aliases:
+                raise AlreadyExistsError(
+                    f"alias and collection name conflict[database={target.name}][alias={new_name}]"
+                )
+            if new_name in target.collections:
                 raise AlreadyExistsError(
                     f"duplicated new collection name {new_name} in database {target.name}"
                 )
@@ -338,7 +342,7 @@ class CatalogOperations(EngineState):
                 raise ParameterError("disable create partition if partition key mode is used")
             validate_name("partition", partition)
             if meta.partition(partition) is not None:
-                raise AlreadyExistsError(f"partition already exists[partition={partition}]")
+                return  # Milvus: creating an existing partition again is a no-op
             if len(meta.partitions) >= 1024:
                 raise ParameterError("partition number (1024) exceeds max configuration (1024)")
             now = self.oracle.now()
@@ -422,8 +426,10 @@ class CatalogOperations(EngineState):
         with self.catalog.lock:
             database = self._db(db)
             if collection not in database.collections:
-                raise CollectionNotFound(
-                    f"collection not found[database={database.name}][collection={collection}]"
+                raise CollectionNotFound(f"collection not found[collection={collection}]")
+            if alias in database.collections:
+                raise AlreadyExistsError(
+                    f"alias and collection name conflict[database={database.name}][alias={alias}]"
                 )
             if alias not in database.aliases:
                 raise AliasNotFound(f"alias not found[database={database.name}][alias={alias}]")

@@ -94,7 +94,7 @@ _CANT_FIND_RPCS = frozenset({"DescribeCollection", "Upsert"})
 
 
 def check_names(name: str, request: Any) -> None:
-    """Refuse malformed collection, partition or database names the way Milvus's
+    """Refuse malformed collection, partition, alias or database names the way Milvus's
     proxy does, before anything is looked up."""
     if name in _UNCHECKED_NAMES:
         return
@@ -104,6 +104,9 @@ def check_names(name: str, request: Any) -> None:
     partition = getattr(request, "partition_name", "")
     if partition and isinstance(partition, str):
         validate_name("partition", partition)
+    alias = getattr(request, "alias", "")
+    if alias and isinstance(alias, str):
+        validate_name("alias", alias)
     if name in _DATABASE_RPCS:
         validate_name("database", request.db_name)
 

@@ -9,7 +9,6 @@ import pytest
 
 from elanus.engine.engine import Engine
 from elanus.errors import (
-    AlreadyExistsError,
     CollectionNotFound,
     DatabaseNotFound,
     PartitionNotFound,
@@ -36,8 +35,8 @@ def test_collection_catalogue_follows_milvus(tmp_path: Path) -> None:
         e.rename_collection("default", "c", "d")
         assert e.describe_alias("default", "a") == "d"
         e.create_partition("default", "d", "p1")
-        with pytest.raises(AlreadyExistsError):
-            e.create_partition("default", "d", "p1")
+        e.create_partition("default", "d", "p1")  # again: a no-op, as in Milvus
+        assert [p.name for p in e.list_partitions("default", "d")] == ["_default", "p1"]
         with pytest.raises(PartitionNotFound):
             e.insert("default", "d", *rows([1], 1), partition="p2")
         e.insert("default", "d", *rows([1, 2], 1), partition="p1")

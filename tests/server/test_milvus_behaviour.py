@@ -204,3 +204,40 @@ def test_upsert_into_missing_collection_wording(client: MilvusClient) -> None:
     assert "can't find collection[database=default][collection=no_such_collection]" in (
         info.value.message
     )
+
+
+def test_creating_an_existing_partition_again_is_a_no_op(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    client.create_partition(fresh, "p1")
+    client.create_partition(fresh, "p1")
+    assert sorted(client.list_partitions(fresh)) == ["_default", "p1"]
+
+
+def test_alias_rules(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    other = fresh + "_other"
+    client.create_collection(other, dimension=DIM)
+    try:
+        with pytest.raises(MilvusException) as info:
+            client.create_alias(fresh, "12-s")
+        assert "Invalid collection alias: 12-s" in info.value.message
+        with pytest.raises(MilvusException) as info:
+            client.alter_alias("no_such_collection", "a1")
+        assert "collection not found[collection=no_such_collection]" in info.value.message
+        with pytest.raises(MilvusException) as info:
+            client.alter_alias(fresh, other)
+        assert f"alias and collection name conflict[database=default][alias={other}]" in (
+            info.value.message
+        )
+        client.create_alias(fresh, fresh + "_a")
+        with pytest.raises(MilvusException) as info:
+            client.rename_collection(other, fresh + "_a")
+        assert f"alias and collection name conflict[database=default][alias={fresh}_a]" in (
+            info.value.message
+        )
+        with pytest.raises(MilvusException) as info:
+            client.create_collection(fresh + "_a", dimension=DIM)
+        assert "alias and collection name conflict" in info.value.message
+    finally:
+        client.drop_alias(fresh + "_a")
+        client.drop_collection(other)
