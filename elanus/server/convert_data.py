@@ -52,6 +52,7 @@ _ARROW_TYPES: dict[DataType, pa.DataType] = {
     DataType.GEOMETRY: pa.string(),
     DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
 }
+_WIRE_TYPES: dict[DataType, pa.DataType] = {DataType.INT8: pa.int32(), DataType.INT16: pa.int32()}
 _SLOTS: dict[DataType, str] = {
     DataType.BOOL: "bool_data",
     DataType.INT8: "int_data",
@@ -187,7 +188,9 @@ def scalar_values_from_proto(dtype: DataType, scalars: schema_pb2.ScalarField) -
     if slot is None:
         raise DataError(f"unsupported scalar data type {dtype.name}")
     data = getattr(scalars, slot).data
-    arrow_type = _ARROW_TYPES[dtype]
+    # INT8/INT16 travel as int32: kept that wide so the engine's range check sees
+    # an out-of-range value instead of a silently wrapped one.
+    arrow_type = _WIRE_TYPES.get(dtype, _ARROW_TYPES[dtype])
     if pa.types.is_string(arrow_type):
         return pa.array(list(data), arrow_type)
     values = np.asarray(data, dtype=arrow_type.to_pandas_dtype())
@@ -215,7 +218,9 @@ def _array_column(array: schema_pb2.ArrayArray) -> pa.Array:
     rows = [] if element is None else [getattr(c, _SLOTS[element]).data for c in array.data]
     if element is None:
         rows = [[] for _ in array.data]
-    element_type = pa.null() if element is None else _ARROW_TYPES.get(element)
+    element_type = (
+        pa.null() if element is None else _WIRE_TYPES.get(element, _ARROW_TYPES.get(element))
+    )
     if element_type is None:
         raise DataError(f"unsupported array element type {element.name if element else ''}")
     # One ScalarField per row is the protocol's shape; the rows are stitched into a
@@ -230,10 +235,13 @@ def _array_column(array: schema_pb2.ArrayArray) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
-def _dense_from_proto(dtype: DataType, vectors: schema_pb2.VectorField) -> np.ndarray:
+def _dense_from_proto(
+    dtype: DataType, vectors: schema_pb2.VectorField, name: str = ""
+) -> np.ndarray:
     dim = int(vectors.dim)
+    field = f"{dtype.name} field {name}" if name else f"{dtype.name} field"
     if dim <= 0:
-        raise DataError(f"{dtype.name} field data has no dim")
+        raise DataError(f"{field} data has no dim")
     if dtype == DataType.FLOAT_VECTOR:
         flat = _floats_from_repeated(vectors.float_vector.data, "<f4")
     else:
@@ -242,7 +250,7 @@ def _dense_from_proto(dtype: DataType, vectors: schema_pb2.VectorField) -> np.nd
     width = dim // 8 if dtype == DataType.BINARY_VECTOR else dim
     if flat.size % width:
         raise DataError(
-            f"{dtype.name} data of {flat.size} elements is not a whole number of rows of dim {dim}"
+            f"{field} data of {flat.size} elements is not a whole number of rows of dim {dim}"
         )
     return flat.reshape(-1, width)
 
@@ -264,7 +272,7 @@ def _column_from_field_data(fd: schema_pb2.FieldData, num_rows: int) -> Any:
     dtype = DataType(fd.type)
     valid = np.asarray(fd.valid_data, dtype=bool) if len(fd.valid_data) else None
     if dtype.is_dense_vector:
-        return _dense_from_proto(dtype, fd.vectors)
+        return _dense_from_proto(dtype, fd.vectors, fd.field_name)
     if dtype == DataType.SPARSE_FLOAT_VECTOR:
         return sparse_from_rows(list(fd.vectors.sparse_float_vector.contents))
     values = scalar_values_from_proto(dtype, fd.scalars)
@@ -277,7 +285,7 @@ def field_num_rows(fd: schema_pb2.FieldData) -> int:
         return len(fd.valid_data)
     dtype = DataType(fd.type)
     if dtype.is_dense_vector:
-        return int(_dense_from_proto(dtype, fd.vectors).shape[0])
+        return int(_dense_from_proto(dtype, fd.vectors, fd.field_name).shape[0])
     if dtype == DataType.SPARSE_FLOAT_VECTOR:
         return len(fd.vectors.sparse_float_vector.contents)
     if dtype == DataType.ARRAY:
