@@ -3,8 +3,10 @@ aliases and indexes. Each one translates, calls the engine, translates back."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -65,6 +67,21 @@ def index_spec_from_proto(request: milvus_pb2.CreateIndexRequest) -> IndexSpec:
         metric_type=metric_type,
         params=params,
     )
+
+
+_PATH_STEP = re.compile(r"""\[\s*(?:'([^']*)'|"([^"]*)"|(-?\d+))\s*\]""")
+
+
+def json_path_index_name(json_path: str, dynamic: bool) -> str:
+    """Milvus's default name for a JSON path index: the field and each step of the
+    path joined by "/" (``doc['a'][0]`` → ``doc/a/0``), under ``$meta/`` for a key
+    of the dynamic field."""
+    base, _, rest = json_path.partition("[")
+    steps = [base.strip()]
+    for match in _PATH_STEP.finditer("[" + rest if rest else ""):
+        steps.append(next(g for g in match.groups() if g is not None))
+    name = "/".join(steps)
+    return f"$meta/{name}" if dynamic and steps[0] != "$meta" else name
 
 
 class DefinitionHandlers:
@@ -319,7 +336,13 @@ class DefinitionHandlers:
 
     @rpc
     def CreateIndex(self, request: milvus_pb2.CreateIndexRequest, call: Call) -> Any:
-        self.engine.create_index(call.db, request.collection_name, index_spec_from_proto(request))
+        spec = index_spec_from_proto(request)
+        json_path = spec.params.get("json_path")
+        if not spec.index_name and isinstance(json_path, str):
+            schema = self.engine.describe_collection(call.db, request.collection_name).schema
+            dynamic = schema.get(spec.field_name) is None and schema.enable_dynamic_field
+            spec = replace(spec, index_name=json_path_index_name(json_path, dynamic))
+        self.engine.create_index(call.db, request.collection_name, spec)
 
     @rpc
     def DropIndex(self, request: milvus_pb2.DropIndexRequest, call: Call) -> Any:

@@ -241,3 +241,17 @@ def test_alias_rules(client: MilvusClient, fresh: str) -> None:
     finally:
         client.drop_alias(fresh + "_a")
         client.drop_collection(other)
+
+
+def test_json_path_indexes_get_path_names_by_default(client: MilvusClient, fresh: str) -> None:
+    schema = _schema(client)
+    schema.add_field("doc", DataType.JSON)
+    client.create_collection(fresh, schema=schema)
+    index = client.prepare_index_params()
+    for path in ("doc['a']['b']", "doc['a'][0]"):
+        index.add_index(
+            "doc", index_type="INVERTED", params={"json_cast_type": "DOUBLE", "json_path": path}
+        )
+    client.create_index(fresh, index)
+    names = client.list_indexes(fresh, field_name="doc")
+    assert sorted(names) == ["doc/a/0", "doc/a/b"]
