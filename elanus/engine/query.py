@@ -20,6 +20,7 @@ from elanus.engine.query_filter import (
     compile_request_filter,
     snapshot_masks,
 )
+from elanus.engine.query_order import order_positions, parse_order_by
 from elanus.engine.requests import QueryRequest, QueryResult
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
@@ -42,7 +43,14 @@ def execute_query(snapshot: Snapshot, request: QueryRequest) -> QueryResult:
         return QueryResult({COUNT_FIELD: count}, 1, [COUNT_FIELD])
     output = plan_output(snap.schema, requested, include_primary=True)
     segment_pos, rows = matching_positions(masks)
-    if request.order_by_pk or request.limit is not None or request.offset:
+    if request.order_by:
+        keys = parse_order_by(request.order_by, snap.schema)
+        order = order_positions(snap, keys, segment_pos, rows)
+        start = int(request.offset or 0)
+        stop = order.size if request.limit is None else start + int(request.limit)
+        order = order[start:stop]
+        segment_pos, rows = segment_pos[order], rows[order]
+    elif request.order_by_pk or request.limit is not None or request.offset:
         segment_pos, rows = _by_primary_key(snap, segment_pos, rows, request)
     columns = gather_columns(snap, output, segment_pos, rows)
     return QueryResult(columns, int(rows.size), list(output.names))

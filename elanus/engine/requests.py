@@ -95,6 +95,8 @@ class QueryRequest:
     guarantee_timestamp: int = 0
     # Order rows by primary key (what Milvus's iterators rely on) when True.
     order_by_pk: bool = False
+    # ORDER BY as Milvus's ``order_by_fields`` spells it ("price:desc,name"), or "".
+    order_by: str = ""
 
 
 @dataclass(frozen=True)

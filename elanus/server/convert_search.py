@@ -344,6 +344,11 @@ def query_from_proto(request: milvus_pb2.QueryRequest) -> QueryRequest:
     params = {kv.key: kv.value for kv in request.query_params}
     limit_text = params.get("limit")
     level, guarantee = consistency_from_proto(request)
+    order_by = params.get("order_by_fields", "").strip()
+    if order_by and _bool(params, "iterator"):
+        raise ParameterError("ORDER BY with iterator is not supported")
+    if order_by and not limit_text:
+        raise ParameterError("ORDER BY requires explicit limit")
     return QueryRequest(
         filter=request.expr,
         output_fields=list(request.output_fields) or None,
@@ -354,6 +359,7 @@ def query_from_proto(request: milvus_pb2.QueryRequest) -> QueryRequest:
         consistency_level=level,
         guarantee_timestamp=guarantee,
         order_by_pk=_bool(params, "iterator"),
+        order_by=order_by,
     )
 
 

@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import DEFAULT_DATABASE
-from elanus.errors import CollectionNotFound
+from elanus.errors import CollectionNotFound, ExpressionError
 from elanus.schema.validate import validate_name
 from elanus.server.errors import not_supported_status, status_for_exception, success_status
 
@@ -91,6 +91,7 @@ def database_of(request: Any, context: grpc.ServicerContext | None) -> str:
 _UNCHECKED_NAMES = frozenset({"CreateCollection", "ListAliases"})
 _DATABASE_RPCS = frozenset({"CreateDatabase", "DropDatabase"})
 _CANT_FIND_RPCS = frozenset({"DescribeCollection", "Upsert"})
+_PLANNED_RPCS = frozenset({"Search", "Query", "HybridSearch"})
 
 
 def check_names(name: str, request: Any) -> None:
@@ -138,6 +139,9 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
                 reply.status.CopyFrom(success_status())
         except Exception as exc:
             ok = False
+            if isinstance(exc, ExpressionError) and name in _PLANNED_RPCS:
+                # Milvus reports a bad filter as a failure to plan the request.
+                exc = ExpressionError(f"failed to create query plan: {exc}")
             if isinstance(exc, CollectionNotFound) and name in _CANT_FIND_RPCS:
                 # Milvus words the lookup of these calls differently from the others.
                 exc = CollectionNotFound(

@@ -255,3 +255,45 @@ def test_json_path_indexes_get_path_names_by_default(client: MilvusClient, fresh
     client.create_index(fresh, index)
     names = client.list_indexes(fresh, field_name="doc")
     assert sorted(names) == ["doc/a/0", "doc/a/b"]
+
+
+def test_query_order_by(client: MilvusClient, fresh: str) -> None:
+    schema = _schema(client)
+    schema.add_field("score", DataType.INT32, nullable=True)
+    client.create_collection(fresh, schema=schema, index_params=_vector_index(client))
+    rows = _rows(6)
+    for i, row in enumerate(rows):
+        row["score"] = None if i % 3 == 0 else i
+    client.insert(fresh, rows)
+    asc = client.query(fresh, "id >= 0", limit=10, order_by_fields=["score:asc"])
+    assert [r["score"] for r in asc] == [1, 2, 4, 5, None, None]
+    desc = client.query(
+        fresh, "id >= 0", limit=3, order_by_fields=[{"field": "score", "order": "desc"}]
+    )
+    assert [r["score"] for r in desc] == [None, None, 5]
+    last = client.query(fresh, "id >= 0", limit=2, order_by_fields=["score:desc:nulls_last"])
+    assert [r["score"] for r in last] == [5, 4]
+    for spec, message in [
+        (["vec:asc"], "order_by field 'vec' has type FloatVector which is not sortable"),
+        (["nope:asc"], "order_by field 'nope' does not exist in collection schema"),
+        (["score:up"], "invalid order direction 'up' for field 'score', must be 'asc' or 'desc'"),
+    ]:
+        with pytest.raises(MilvusException) as info:
+            client.query(fresh, "id >= 0", limit=2, order_by_fields=spec)
+        assert message in info.value.message
+    with pytest.raises(MilvusException) as info:
+        client.query(fresh, "id >= 0", order_by_fields=["score:asc"])
+    assert "ORDER BY requires explicit limit" in info.value.message
+
+
+def test_bad_filter_is_a_failure_to_plan(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, schema=_schema(client), index_params=_vector_index(client))
+    with pytest.raises(MilvusException) as info:
+        client.query(fresh, "id in title", limit=2)
+    assert info.value.message.startswith("failed to create query plan: ")
+
+
+def _vector_index(client: MilvusClient) -> Any:
+    index = client.prepare_index_params()
+    index.add_index("vec", metric_type="L2")
+    return index
