@@ -28,6 +28,11 @@ PLAIN = "plain"
 MODELLED = ["pk", "b", "i8", "i16", "i32", "i64", "s", "arr", "extra"]
 
 
+def _open(path: str) -> MilvusClient:
+    # No fsync per write: these tests reopen after a clean close, never after a crash.
+    return MilvusClient(path, engine_options={"sync": False})
+
+
 def _create(client: MilvusClient) -> None:
     schema = MilvusClient.create_schema(enable_dynamic_field=True)
     schema.add_field("pk", DataType.INT64, is_primary=True)
@@ -143,10 +148,10 @@ ROW_FAULTS: list[Fault] = [
     ("null vector", "fv", _set("fv", None)),
     ("missing field", "i8", _drop("i8")),
     ("missing primary key", "pk", _drop("pk")),
-    ("short FLOAT_VECTOR", "fv", _set("fv", [1.0, 2.0, 3.0])),
-    ("long FLOAT16_VECTOR", "hv", _set("hv", [1.0] * 5)),
-    ("short BFLOAT16_VECTOR", "bfv", _set("bfv", [1.0])),
-    ("long INT8_VECTOR", "iv", _set("iv", [1] * 8)),
+    ("short FLOAT_VECTOR", "fv|dim(4)", _set("fv", [1.0, 2.0, 3.0])),
+    ("long FLOAT16_VECTOR", "hv|dim(4)", _set("hv", [1.0] * 5)),
+    ("short BFLOAT16_VECTOR", "bfv|dim(4)", _set("bfv", [1.0])),
+    ("long INT8_VECTOR", "iv|dim(4)", _set("iv", [1] * 8)),
     ("NaN FLOAT_VECTOR", "fv", _set("fv", [math.nan, 0.0, 0.0, 0.0])),
     ("inf FLOAT16_VECTOR", "hv", _set("hv", [math.inf, 0.0, 0.0, 0.0])),
     ("FLOAT16 overflow", "hv", _set("hv", [1e6, 0.0, 0.0, 0.0])),
@@ -164,8 +169,8 @@ ROW_FAULTS: list[Fault] = [
 # The same for the collection with the binary and sparse vectors and a VARCHAR key.
 PLAIN_FAULTS: list[Fault] = [
     ("missing vector", "bv", _drop("bv")),
-    ("short BINARY_VECTOR", "bv", _set("bv", bytes([1]))),
-    ("long BINARY_VECTOR", "bv", _set("bv", bytes([1, 2, 3]))),
+    ("short BINARY_VECTOR", "bv|dim(16)", _set("bv", bytes([1]))),
+    ("long BINARY_VECTOR", "bv|dim(16)", _set("bv", bytes([1, 2, 3]))),
     ("NaN sparse value", "sv", _set("sv", {1: math.nan})),
     ("negative sparse index", "sv", _set("sv", {-1: 0.5})),
     ("sparse index too big", "sv", _set("sv", {2**32: 0.5})),
@@ -286,7 +291,8 @@ def _count(client: MilvusClient) -> int:
 def _check_error(exc: BaseException, expect: str, what: str) -> None:
     assert isinstance(exc, ElanusError), f"{what}: bare {type(exc).__name__}: {exc}"
     assert exc.code not in (0, 65535), f"{what}: no Milvus code on {exc!r}"
-    assert expect in str(exc), f"{what}: message does not name {expect!r}: {exc}"
+    # "a|b": either will do (Milvus words a batch-wide dim mismatch without the field).
+    assert any(e in str(exc) for e in expect.split("|")), f"{what}: no {expect!r} in: {exc}"
 
 
 def _rejected(client: MilvusClient, what: str, expect: str, call: Callable[[], Any]) -> None:
@@ -318,7 +324,7 @@ op_strategy = st.one_of(
 
 
 @settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -327,7 +333,7 @@ op_strategy = st.one_of(
 def test_bad_input_is_rejected_whole_and_changes_nothing(ops: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/db"
-        client = MilvusClient(path)
+        client = _open(path)
         model = Model()
         try:
             _create(client)
@@ -340,7 +346,7 @@ def test_bad_input_is_rejected_whole_and_changes_nothing(ops: list[tuple[Any, ..
             after = _everything(client)
         finally:
             client.close()
-        client = MilvusClient(path)
+        client = _open(path)
         try:
             assert _everything(client) == after
             assert _modelled(client) == model.rows
@@ -390,7 +396,7 @@ ALL_FAULTS = [(MAIN, *f) for f in ROW_FAULTS] + [(PLAIN, *f) for f in PLAIN_FAUL
 def test_each_row_fault_is_rejected(tmp_path: Any, fault: Any) -> None:
     target, what, expect, spoil = fault
     make = _good_row if target == MAIN else _plain_row
-    client = MilvusClient(str(tmp_path / "db"))
+    client = _open(str(tmp_path / "db"))
     try:
         _create(client)
         client.insert(MAIN, [_good_row(1)])
@@ -404,7 +410,7 @@ def test_each_row_fault_is_rejected(tmp_path: Any, fault: Any) -> None:
 
 @pytest.mark.parametrize("bad", BAD_CALLS, ids=[b.what for b in BAD_CALLS])
 def test_each_bad_call_is_rejected(tmp_path: Any, bad: BadCall) -> None:
-    client = MilvusClient(str(tmp_path / "db"))
+    client = _open(str(tmp_path / "db"))
     try:
         _create(client)
         client.insert(MAIN, [_good_row(1), _good_row(2)])
