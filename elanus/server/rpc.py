@@ -20,9 +20,8 @@ from google.protobuf.message import Message
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import DEFAULT_DATABASE
-from elanus.errors import CollectionNotFound, ExpressionError
-from elanus.schema.validate import validate_name
 from elanus.server.errors import not_supported_status, status_for_exception, success_status
+from elanus.server.wording import check_names, reword
 
 __all__ = ["Call", "RpcStats", "reply_type", "rpc", "unsupported"]
 
@@ -85,33 +84,6 @@ def database_of(request: Any, context: grpc.ServicerContext | None) -> str:
     return name or DEFAULT_DATABASE
 
 
-# RPCs whose collection_name is not checked as a name: Milvus checks it on every
-# other request before looking the collection up, so a malformed name reports
-# the naming rule rather than "not found".
-_UNCHECKED_NAMES = frozenset({"CreateCollection", "ListAliases"})
-_DATABASE_RPCS = frozenset({"CreateDatabase", "DropDatabase"})
-_CANT_FIND_RPCS = frozenset({"DescribeCollection", "Upsert"})
-_PLANNED_RPCS = frozenset({"Search", "Query", "HybridSearch"})
-
-
-def check_names(name: str, request: Any) -> None:
-    """Refuse malformed collection, partition, alias or database names the way Milvus's
-    proxy does, before anything is looked up."""
-    if name in _UNCHECKED_NAMES:
-        return
-    collection = getattr(request, "collection_name", "")
-    if collection and isinstance(collection, str):
-        validate_name("collection", collection)
-    partition = getattr(request, "partition_name", "")
-    if partition and isinstance(partition, str):
-        validate_name("partition", partition)
-    alias = getattr(request, "alias", "")
-    if alias and isinstance(alias, str):
-        validate_name("alias", alias)
-    if name in _DATABASE_RPCS:
-        validate_name("database", request.db_name)
-
-
 def _with_status(cls: type[Message], status: common_pb2.Status) -> Message:
     if cls is common_pb2.Status:
         return status
@@ -139,17 +111,9 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
                 reply.status.CopyFrom(success_status())
         except Exception as exc:
             ok = False
-            if isinstance(exc, ExpressionError) and name in _PLANNED_RPCS:
-                # Milvus reports a bad filter as a failure to plan the request.
-                exc = ExpressionError(f"failed to create query plan: {exc}")
-            if isinstance(exc, CollectionNotFound) and name in _CANT_FIND_RPCS:
-                # Milvus words the lookup of these calls differently from the others.
-                exc = CollectionNotFound(
-                    f"can't find collection[database={database_of(request, context)}]"
-                    f"[collection={request.collection_name}]"
-                )
-            reply = _with_status(cls, status_for_exception(exc, name))
-            log.debug("%s failed: %s", name, exc)
+            worded = reword(exc, name, request, database_of(request, context))
+            reply = _with_status(cls, status_for_exception(worded, name))
+            log.debug("%s failed: %s", name, worded)
         self.stats.observe(name, time.perf_counter() - started, ok)
         return reply  # type: ignore[no-any-return]
 

@@ -297,3 +297,10 @@ def _vector_index(client: MilvusClient) -> Any:
     index = client.prepare_index_params()
     index.add_index("vec", metric_type="L2")
     return index
+
+
+def test_search_names_a_missing_partition(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    with pytest.raises(MilvusException) as info:
+        client.search(fresh, [[0.1] * DIM], partition_names=["nope"])
+    assert "partition name nope not found" in info.value.message
