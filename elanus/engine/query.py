@@ -70,7 +70,10 @@ def _check_request(
     if request.limit is not None:
         limit = int(request.limit)
         if limit < 0:
-            raise ParameterError(f"limit [{limit}] is invalid, it should not be negative")
+            raise ParameterError(
+                f"invalid max query result window, limit [{limit}] is invalid, "
+                "should be greater than 0"
+            )
         window = limit + int(request.offset or 0)
         if window > MAX_QUERY_WINDOW:
             raise ParameterError(
@@ -78,7 +81,10 @@ def _check_request(
                 f"[1, {MAX_QUERY_WINDOW}], but got {window}"
             )
     if request.offset and request.offset < 0:
-        raise ParameterError(f"offset [{request.offset}] is invalid, it should not be negative")
+        raise ParameterError(
+            f"invalid max query result window, offset [{request.offset}] is invalid, "
+            "should be gte than 0"
+        )
 
 
 def _masks(snapshot: Snapshot, request: QueryRequest) -> SnapshotMasks:

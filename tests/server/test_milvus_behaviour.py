@@ -304,3 +304,12 @@ def test_search_names_a_missing_partition(client: MilvusClient, fresh: str) -> N
     with pytest.raises(MilvusException) as info:
         client.search(fresh, [[0.1] * DIM], partition_names=["nope"])
     assert "partition name nope not found" in info.value.message
+
+
+def test_query_window_wording(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, schema=_schema(client), index_params=_vector_index(client))
+    with pytest.raises(MilvusException) as info:
+        client.query(fresh, "id >= 0", limit=10, offset=-1)
+    assert "invalid max query result window, offset [-1] is invalid, should be gte than 0" in (
+        info.value.message
+    )
