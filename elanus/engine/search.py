@@ -33,6 +33,7 @@ from elanus.engine.query_filter import (
     snapshot_masks,
 )
 from elanus.engine.requests import SearchRequest, SearchResults
+from elanus.engine.search_by_key import PrimaryKeyQueries, resolve_key_queries
 from elanus.engine.search_kernels import Candidates, search_segment, within_range
 from elanus.engine.search_merge import best_first, take_window
 from elanus.engine.search_plan import (
@@ -92,8 +93,11 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
         strict_group_size=request.strict_group_size,
     )
     output = plan_output(snap.schema, request.output_fields, include_primary=False)
+    given = request.queries
+    if isinstance(given, PrimaryKeyQueries):
+        given = resolve_key_queries(snapshot, spec.field, given)
     queries = prepare_queries(
-        snap, spec.field, request.queries, (request.search_params or {}).get("analyzer_name")
+        snap, spec.field, given, (request.search_params or {}).get("analyzer_name")
     )
     nq = int(queries.shape[0])
     masks = snapshot_masks(

@@ -26,11 +26,13 @@ from elanus.engine.requests import (
     SearchRequest,
     SearchResults,
 )
+from elanus.engine.search_by_key import PrimaryKeyQueries
 from elanus.errors import NotSupportedError, ParameterError
 from elanus.schema import CollectionSchema, DataType
 from elanus.server.convert_data import (
     field_data_from_column,
     fields_data_from_columns,
+    ids_from_proto,
     ids_to_proto,
     packed_field,
     sparse_from_rows,
@@ -192,7 +194,9 @@ def _search_from_params(
 
 def _queries_of(request: milvus_pb2.SearchRequest) -> Any:
     if request.HasField("ids") and request.ids.WhichOneof("id_field"):
-        raise NotSupportedError("search by primary keys is not supported by Elanus")
+        if request.placeholder_group:
+            raise ParameterError("Either ids or data must be provided, not both")
+        return PrimaryKeyQueries(tuple(ids_from_proto(request.ids)))
     return decode_placeholder_group(request.placeholder_group)
 
 
