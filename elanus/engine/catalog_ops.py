@@ -378,6 +378,8 @@ class CatalogOperations(EngineState):
     def load_partitions(self, db: str, collection: str, partitions: list[str]) -> None:
         with self.catalog.lock:
             meta = self._meta(db, collection)
+            if meta.collection_schema().partition_key_field is not None:
+                raise ParameterError("disable load partitions if partition key mode is used")
             _require_vector_indexes(meta)
             for name in partitions:
                 self._partition(meta, name).loaded = True
@@ -387,6 +389,8 @@ class CatalogOperations(EngineState):
     def release_partitions(self, db: str, collection: str, partitions: list[str]) -> None:
         with self.catalog.lock:
             meta = self._meta(db, collection)
+            if meta.collection_schema().partition_key_field is not None:
+                raise ParameterError("disable release partitions if partition key mode is used")
             for name in partitions:
                 self._partition(meta, name).loaded = False
             if not any(p.loaded for p in meta.partitions):

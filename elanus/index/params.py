@@ -404,7 +404,7 @@ def check_build_params(
     metric = str(metric_type or default_metric(dtype)).strip().upper()
     if metric not in spec.metrics:
         raise ParameterError(
-            f"metric type {metric} not found or not supported for index {concrete}, "
+            f"metric type {metric} not found or not supported, "
             f"supported: [{' '.join(sorted(spec.metrics))}]"
         )
     out = _check_params(spec.build, given, strict, f"index {concrete}")

@@ -313,3 +313,32 @@ def test_query_window_wording(client: MilvusClient, fresh: str) -> None:
     assert "invalid max query result window, offset [-1] is invalid, should be gte than 0" in (
         info.value.message
     )
+
+
+def test_partition_key_collections_refuse_partition_loads(client: MilvusClient, fresh: str) -> None:
+    schema = _schema(client)
+    schema.add_field("tenant", DataType.INT64, is_partition_key=True)
+    client.create_collection(fresh, schema=schema, index_params=_vector_index(client))
+    partition = client.list_partitions(fresh)[0]
+    with pytest.raises(MilvusException) as info:
+        client.load_partitions(fresh, [partition])
+    assert "disable load partitions if partition key mode is used" in info.value.message
+    with pytest.raises(MilvusException) as info:
+        client.release_partitions(fresh, [partition])
+    assert "disable release partitions if partition key mode is used" in info.value.message
+
+
+def test_binary_ivf_lists_its_metrics(client: MilvusClient, fresh: str) -> None:
+    schema = client.create_schema()
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("bits", DataType.BINARY_VECTOR, dim=16)
+    client.create_collection(fresh, schema=schema)
+    index = client.prepare_index_params()
+    index.add_index(
+        "bits", index_type="BIN_IVF_FLAT", metric_type="SUBSTRUCTURE", params={"nlist": 8}
+    )
+    with pytest.raises(MilvusException) as info:
+        client.create_index(fresh, index)
+    assert "metric type SUBSTRUCTURE not found or not supported, supported: [HAMMING JACCARD]" in (
+        info.value.message
+    )
