@@ -557,26 +557,19 @@ def _dense_vector(f: FieldSchema, values: Any, num_rows: int) -> np.ndarray:
         raise DataError(f"vector field {f.name} expects one vector per row")
     _check_rows(f, matrix.shape[0], num_rows)
     if matrix.shape[1] != width:
-        raise _flat_dim_error(f, matrix.shape[0] * matrix.shape[1], width)
+        raise _flat_dim_error(f, matrix.shape[0], matrix.shape[1], width)
     return _cast_dense(f, matrix, target)
 
 
-def _flat_dim_error(f: FieldSchema, total: int, width: int) -> DataError:
-    """Milvus sees a batch of vectors as one flat run of values: it first asks
-    whether the run divides by the dim, then whether the row count agrees."""
+def _flat_dim_error(f: FieldSchema, rows: int, got: int, width: int) -> DataError:
+    """Milvus sees a batch of vectors as one flat run of values: a run that does not
+    divide by the dim is reported as such, one that does as a dim mismatch."""
+    total = rows * got
+    if total % width == 0:
+        return _dim_error(f, got, width, None)
     if f.dtype == DataType.BINARY_VECTOR:
-        bits = total * 8
-        if bits % (width * 8):
-            return DataError(f"the length({bits}) of all bits should divide the dim({width * 8})")
-        return DataError(
-            f"the num_rows ({bits // (width * 8)}) of field ({f.name}) is not equal to "
-            "passed num_rows"
-        )
-    if total % width:
-        return DataError(f"the length({total}) of float data should divide the dim({width})")
-    return DataError(
-        f"the num_rows ({total // width}) of field ({f.name}) is not equal to passed num_rows"
-    )
+        return DataError(f"the length({total * 8}) of all bits should divide the dim({width * 8})")
+    return DataError(f"the length({total}) of float data should divide the dim({width})")
 
 
 def _dim_error(f: FieldSchema, got: int, width: int, row: int | None) -> DataError:

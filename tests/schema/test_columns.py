@@ -190,7 +190,7 @@ def test_float_vector_inputs() -> None:
             [[1, 2], [3, 4, 5]],
             "the dim (3) of field data(v) is not equal to schema dim (2) at row 1",
         ),
-        (np.ones((2, 3)), "the num_rows (3) of field (v) is not equal to passed num_rows"),
+        (np.ones((2, 3)), "the dim (3) of field data(v) is not equal to schema dim (2)"),
         ([[1, 2], [math.nan, 1]], "NaN or Inf at row 1"),
         ([[1, 2], [math.inf, 1]], "NaN or Inf at row 1"),
         ([[1, 2], None], "does not accept null"),
