@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML config file; keys as in milvus.yaml (proxy.port ...)")
     serve.add_argument("--max-workers", type=int, help="request threads (default 32)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    serve.add_argument(
+        "--no-fsync",
+        action="store_const",
+        const=False,
+        dest="fsync",
+        help="acknowledge writes without fsync of the write-ahead log: faster, and safe "
+        "against a process crash but not a power loss (env ELANUS_FSYNC=false)",
+    )
     return parser
 
 
@@ -48,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "http_port": args.http_port,
                     "max_workers": args.max_workers,
                     "log_level": args.log_level,
+                    "fsync": args.fsync,
                 },
             )
             return serve(config)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from elanus.client.convert import to_function_score, to_ranker
-from elanus.client.results import Hits, SearchResult, query_rows, search_hits
+from elanus.client.results import SearchResult, query_rows, search_hits
 from elanus.engine.api import EngineAPI
 from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequest
 from elanus.errors import ParameterError
@@ -20,6 +20,8 @@ from elanus.schema.types import dense_vector_numpy_dtype
 __all__ = ["DataMethods"]
 
 UNLIMITED = -1
+# The filter template parameter a query iterator's page bound travels in.
+_LAST_KEY = "elanus_iterator_last_key"
 
 
 def _as_columns(schema: CollectionSchema, data: Any) -> tuple[dict[str, Any], int]:
@@ -446,23 +448,21 @@ class DataMethods:
         if batch_size <= 0:
             raise ParameterError("batch size cannot be less than zero")
         schema = self._schema(collection_name)
-        field = self._vector_field(schema, anns_field)
-        queries = self._queries(schema, field, data)
-        if getattr(queries, "shape", (len(queries),))[0] != 1:
-            raise ParameterError("search iterator only supports one query vector")
-        return SearchIterator(
-            self,
-            collection_name,
+        request = self._search_request(
+            schema,
             data,
+            anns_field,
+            search_params,
             batch_size,
-            limit,
             filter or "",
             output_fields,
-            search_params,
             partition_names,
-            field.name,
-            round_decimal,
+            {**kwargs, "round_decimal": round_decimal},
         )
+        queries = request.queries
+        if getattr(queries, "shape", (len(queries),))[0] != 1:
+            raise ParameterError("search iterator only supports one query vector")
+        return SearchIterator(self, collection_name, request, batch_size, limit)
 
 
 def _is_count(output_fields: list[str] | None) -> bool:
@@ -472,7 +472,13 @@ def _is_count(output_fields: list[str] | None) -> bool:
 
 
 class QueryIterator:
-    """Pages through a query in primary-key order, ``batch_size`` rows at a time."""
+    """Pages through a query in primary-key order, ``batch_size`` rows at a time.
+
+    As pymilvus's iterator against a server: each page asks for keys after the last
+    one returned (``pk > last``, not an offset, so rows deleted meanwhile shift
+    nothing), from the snapshot the engine pinned at the first page
+    (``EngineAPI.query_iterator_page``), so rows written meanwhile never show up.
+    """
 
     def __init__(
         self,
@@ -487,29 +493,48 @@ class QueryIterator:
     ) -> None:
         self._client = client
         self._name = collection_name
+        self._schema = client._schema(collection_name)
         self._batch = batch_size
         self._left = None if limit is None or limit < 0 else int(limit)
         self._filter = filter
-        self._output = output_fields
+        self._output = list(output_fields) if output_fields else ["*"]
         self._partitions = partition_names
-        self._kwargs = dict(kwargs)
-        self._offset = int(self._kwargs.pop("offset", 0) or 0)
-        self._ts = client._engine.current_timestamp()
+        self._params = dict(kwargs.get("filter_params") or kwargs.get("expr_params") or {})
+        self._offset = int(kwargs.get("offset", 0) or 0)
+        self._level = kwargs.get("consistency_level")
+        self._ts = int(kwargs.get("guarantee_timestamp", 0) or 0)
+        self._last: Any = None
+
+    def _page_filter(self) -> tuple[str, dict[str, Any]]:
+        if self._last is None:
+            return self._filter, self._params
+        pk = self._schema.primary_field.name
+        bound = f"{pk} > {{{_LAST_KEY}}}"
+        text = f"{bound} and ({self._filter})" if self._filter.strip() else bound
+        return text, {**self._params, _LAST_KEY: self._last}
 
     def next(self) -> list[dict[str, Any]]:
         size = self._batch if self._left is None else min(self._batch, self._left)
         if size <= 0:
             return []
-        kwargs = {
-            **self._kwargs,
-            "limit": size,
-            "offset": self._offset,
-            "guarantee_timestamp": self._ts,
-        }
-        rows = self._client._query(
-            self._name, self._filter, None, self._output, self._partitions, kwargs, order_by_pk=True
+        text, params = self._page_filter()
+        request = QueryRequest(
+            filter=text,
+            output_fields=self._output,
+            partition_names=self._partitions,
+            limit=size,
+            offset=self._offset,
+            filter_params=params or None,
+            consistency_level=self._level,
+            guarantee_timestamp=self._ts,
+            order_by_pk=True,
         )
-        self._offset += len(rows)
+        engine = self._client._engine
+        result, self._ts = engine.query_iterator_page(self._client._db, self._name, request)
+        self._offset = 0
+        rows = query_rows(self._schema, result)
+        if rows:
+            self._last = rows[-1][self._schema.primary_field.name]
         if self._left is not None:
             self._left -= len(rows)
         return rows
@@ -526,66 +551,37 @@ class QueryIterator:
 
 
 class SearchIterator:
-    """Pages through one vector's nearest neighbours, ``batch_size`` hits at a time."""
+    """Pages through one vector's nearest neighbours, ``batch_size`` hits at a time,
+    from the snapshot the engine pinned at the first page
+    (``EngineAPI.search_iterator_page``): as pymilvus's iterator against a server."""
 
     def __init__(
         self,
         client: DataMethods,
         collection_name: str,
-        data: Any,
+        request: SearchRequest,
         batch_size: int,
         limit: int,
-        filter: str,
-        output_fields: list[str] | None,
-        search_params: dict[str, Any] | None,
-        partition_names: list[str] | None,
-        anns_field: str,
-        round_decimal: int,
     ) -> None:
         self._client = client
-        self._args = (
-            collection_name,
-            data,
-            filter,
-            output_fields,
-            search_params,
-            partition_names,
-            anns_field,
-        )
+        self._name = collection_name
+        self._schema = client._schema(collection_name)
+        self._request = request
         self._batch = batch_size
         self._left = None if limit is None or limit < 0 else int(limit)
-        self._offset = 0
-        self._seen: set[Any] = set()
-        self._round = round_decimal
-        self._ts = client._engine.current_timestamp()
+        self._token: str | None = None
 
     def next(self) -> Any:
         size = self._batch if self._left is None else min(self._batch, self._left)
         if size <= 0:
             return []
-        name, data, filter, output, params, partitions, field = self._args
-        # Each page re-runs the search at the iterator's snapshot for the first
-        # offset+size hits and keeps those not yet returned: pages never repeat
-        # or skip a hit even where equal distances order differently per call.
-        result = self._client.search(  # type: ignore[attr-defined]
-            name,
-            data,
-            filter=filter,
-            limit=self._offset + size,
-            output_fields=output,
-            search_params=params,
-            partition_names=partitions,
-            anns_field=field,
-            round_decimal=self._round,
-            guarantee_timestamp=self._ts,
+        self._token, page = self._client._engine.search_iterator_page(
+            self._client._db, self._name, self._request, batch_size=size, token=self._token
         )
-        hits = result[0]
-        fresh = [h for h in hits if h.id not in self._seen][:size]
-        self._seen.update(h.id for h in fresh)
-        self._offset += len(fresh)
+        hits = search_hits(self._schema, page.results, self._request.round_decimal)[0]
         if self._left is not None:
-            self._left -= len(fresh)
-        return Hits(fresh, [h.id for h in fresh], [h.distance for h in fresh])
+            self._left -= len(hits)
+        return hits
 
     def close(self) -> None:
         self._left = 0

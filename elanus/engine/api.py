@@ -25,6 +25,7 @@ from elanus.engine.requests import (
 from elanus.schema import CollectionSchema, FieldSchema
 
 if TYPE_CHECKING:
+    from elanus.engine.search_iterator import SearchIteratorPage
     from elanus.engine.snapshot import Snapshot
 
 __all__ = [
@@ -235,6 +236,27 @@ class EngineAPI(Protocol):
         partition_names: list[str] | None = None,
     ) -> Snapshot:
         """The immutable snapshot a read sees (for reads spanning several calls)."""
+        ...
+
+    def search_iterator_page(
+        self,
+        db: str,
+        collection: str,
+        request: SearchRequest,
+        *,
+        batch_size: int,
+        token: str | None = None,
+    ) -> tuple[str, SearchIteratorPage]:
+        """The next page of the search iterator ``token`` names (a new iterator over a
+        snapshot taken now when it names none); returns the token with the page."""
+        ...
+
+    def query_iterator_page(
+        self, db: str, collection: str, request: QueryRequest
+    ) -> tuple[QueryResult, int]:
+        """One query-iterator page in primary-key order from the snapshot kept under
+        ``request.guarantee_timestamp`` (else a new one); returns the page and the
+        snapshot's timestamp, which names it for the next page."""
         ...
 
     def flush(self, db: str, collection: str) -> int:

@@ -18,6 +18,7 @@ from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.catalog_ops import CatalogOperations
 from elanus.engine.data_ops import DataOperations
 from elanus.engine.index_ops import IndexOperations
+from elanus.engine.iterator_ops import IteratorOperations, IteratorState
 from elanus.engine.metadata import Catalog, DatabaseMeta
 from elanus.engine.state import EngineOptions
 from elanus.engine.timestamps import TimestampOracle
@@ -26,7 +27,9 @@ from elanus.storage import DataDirLock, DataLayout, LocalFileSystem
 __all__ = ["Engine", "EngineOptions"]
 
 
-class Engine(CatalogOperations, DataOperations, IndexOperations, AnalyzerOperations):
+class Engine(
+    CatalogOperations, IteratorOperations, DataOperations, IndexOperations, AnalyzerOperations
+):
     def __init__(self, data_dir: str, options: EngineOptions) -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.options = options
@@ -40,6 +43,7 @@ class Engine(CatalogOperations, DataOperations, IndexOperations, AnalyzerOperati
         self.collections = {}
         self.stores = {}
         self.compactions: dict[int, str] = {}
+        self.iterators = IteratorState()
         self._building: set[tuple[int, str]] = set()
         self._build_lock = threading.Lock()
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elanus-background")

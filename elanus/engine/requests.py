@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from elanus.errors import ParameterError
+
 __all__ = [
     "Column",
     "ConsistencyLevel",
@@ -54,7 +56,7 @@ class ConsistencyLevel:
         for name in cls.ALL:
             if name.lower() == text:
                 return name
-        raise ValueError(f"invalid consistency level: {value}")
+        raise ParameterError(f"invalid consistency level: {value}")
 
 
 @dataclass(frozen=True)

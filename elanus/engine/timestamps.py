@@ -11,17 +11,23 @@ import threading
 import time
 
 from elanus.engine.requests import ConsistencyLevel
+from elanus.errors import ParameterError
 
 __all__ = [
+    "GUARANTEE_WAIT_LIMIT_S",
     "LOGICAL_BITS",
     "TimestampOracle",
     "compose_timestamp",
     "physical_ms",
     "read_timestamp",
+    "wait_for_timestamp",
 ]
 
 LOGICAL_BITS = 18
 _LOGICAL_MASK = (1 << LOGICAL_BITS) - 1
+# The longest a read waits for the clock to reach a future guarantee timestamp; one
+# further ahead is refused at once rather than after a pointless wait.
+GUARANTEE_WAIT_LIMIT_S = 10.0
 
 
 def compose_timestamp(physical: int, logical: int = 0) -> int:
@@ -68,6 +74,7 @@ def read_timestamp(
     oracle: TimestampOracle,
     guarantee_timestamp: int = 0,
     session_timestamp: int = 0,
+    wait_limit: float = GUARANTEE_WAIT_LIMIT_S,
 ) -> int:
     """The timestamp a read is served at.
 
@@ -76,13 +83,35 @@ def read_timestamp(
     Strong reads at "now"; Session at least at the caller's last write;
     Bounded and Eventually at the newest write the oracle has seen (Milvus lets
     them lag; reading fresher data is allowed and costs nothing here).
-    ``guarantee_timestamp`` (Customized) is honoured as a lower bound.
+    ``guarantee_timestamp`` (Customized) is a lower bound: as Milvus blocks a read
+    until its service time passes it, a guarantee ahead of the oracle's clock is
+    waited for (``wait_for_timestamp``); no lock is held while waiting.
     """
     level = ConsistencyLevel.parse(consistency_level)
+    guarantee = int(guarantee_timestamp or 0)
+    if guarantee > oracle.last:
+        wait_for_timestamp(guarantee, wait_limit)
+        # Later writes are stamped above the guarantee, so the snapshot read at it
+        # stays what it is.
+        oracle.observe(guarantee)
     if level == ConsistencyLevel.STRONG:
         ts = oracle.now()
     else:
         ts = oracle.last
         if level == ConsistencyLevel.SESSION:
             ts = max(ts, session_timestamp)
-    return max(ts, int(guarantee_timestamp or 0))
+    return max(ts, guarantee)
+
+
+def wait_for_timestamp(timestamp: int, limit: float = GUARANTEE_WAIT_LIMIT_S) -> None:
+    """Sleep until the wall clock reaches ``timestamp``'s physical time; a timestamp
+    more than ``limit`` seconds ahead is an error naming it."""
+    ahead = physical_ms(timestamp) / 1000.0 - time.time()
+    if ahead <= 0:
+        return
+    if ahead > limit:
+        raise ParameterError(
+            f"guarantee timestamp {timestamp} (physical time {physical_ms(timestamp)} ms) is "
+            f"{ahead:.1f} s in the future; a read waits at most {limit:g} s for it"
+        )
+    time.sleep(ahead)

@@ -25,10 +25,10 @@ log = logging.getLogger("elanus.server")
 READY_MESSAGE = "elanus ready: grpc={host}:{port} http={host}:{http_port} data_dir={data_dir}"
 
 
-def open_engine(data_dir: str) -> EngineAPI:
+def open_engine(data_dir: str, *, sync: bool = True) -> EngineAPI:
     from elanus.engine.engine import Engine
 
-    engine: EngineAPI = Engine.open(data_dir)
+    engine: EngineAPI = Engine.open(data_dir, sync=sync)
     return engine
 
 
@@ -43,17 +43,22 @@ def configure_logging(level: str) -> None:
 def serve(
     config: ServerConfig,
     *,
-    engine_factory: Callable[[str], EngineAPI] = open_engine,
+    engine_factory: Callable[[str], EngineAPI] | None = None,
     stop_event: threading.Event | None = None,
 ) -> int:
-    """Serve until SIGTERM/SIGINT (or ``stop_event``); returns the exit status."""
+    """Serve until SIGTERM/SIGINT (or ``stop_event``); returns the exit status.
+    ``engine_factory`` opens the data directory (default: ``open_engine`` with the
+    config's fsync setting)."""
     configure_logging(config.log_level)
     # The HTTP port opens first so health checks are answered (503) during recovery.
     http_state = HttpState()
     http = HttpServer(http_state, config.host, config.http_port)
     http.start()
     try:
-        engine = engine_factory(config.data_dir)
+        if engine_factory is None:
+            engine = open_engine(config.data_dir, sync=config.fsync)
+        else:
+            engine = engine_factory(config.data_dir)
     except BaseException:
         http.stop()
         raise

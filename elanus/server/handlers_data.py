@@ -8,7 +8,6 @@ from typing import Any
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import EngineAPI, LoadState
-from elanus.engine.query import execute_query
 from elanus.engine.requests import WriteResult
 from elanus.errors import ParameterError
 from elanus.schema import CollectionSchema
@@ -22,11 +21,7 @@ from elanus.server.convert_search import (
     set_iterator_info,
     template_values,
 )
-from elanus.server.iterators import (
-    QueryIteratorSnapshots,
-    SearchIteratorSessions,
-    iterator_page_request,
-)
+from elanus.server.iterators import iterator_page_request
 from elanus.server.rpc import Call, RpcStats, rpc
 
 __all__ = ["DataHandlers"]
@@ -60,8 +55,6 @@ def _mutation(result: WriteResult, kind: str) -> milvus_pb2.MutationResult:
 class DataHandlers:
     engine: EngineAPI
     stats: RpcStats
-    search_iterators: SearchIteratorSessions
-    query_iterators: QueryIteratorSnapshots
 
     def _schema(self, db: str, collection: str) -> CollectionSchema:
         return self.engine.describe_collection(db, collection).schema
@@ -120,15 +113,13 @@ class DataHandlers:
         if page is None:
             result = self.engine.search(call.db, request.collection_name, search)
         else:
-            opener = partial(
-                self.engine.read_snapshot,
+            token, found = self.engine.search_iterator_page(
                 call.db,
                 request.collection_name,
-                consistency_level=search.consistency_level,
-                guarantee_timestamp=search.guarantee_timestamp,
-                partition_names=search.partition_names,
+                search,
+                batch_size=page.batch_size,
+                token=page.token,
             )
-            token, found = self.search_iterators.next_page(page, search, opener)
             result, last_bound = found.results, found.last_bound
         reply = milvus_pb2.SearchResults(
             collection_name=request.collection_name, session_ts=result.session_timestamp
@@ -167,18 +158,9 @@ class DataHandlers:
         query = query_from_proto(request)
         session_ts = 0
         if query.order_by_pk:  # a query iterator's page: read the iterator's snapshot
-            opener = partial(
-                self.engine.read_snapshot,
-                call.db,
-                request.collection_name,
-                consistency_level=query.consistency_level,
-                guarantee_timestamp=query.guarantee_timestamp,
-                partition_names=query.partition_names,
+            result, session_ts = self.engine.query_iterator_page(
+                call.db, request.collection_name, query
             )
-            snapshot = self.query_iterators.snapshot(
-                call.db, request.collection_name, query.guarantee_timestamp, opener
-            )
-            result, session_ts = execute_query(snapshot, query), snapshot.timestamp
         else:
             result = self.engine.query(call.db, request.collection_name, query)
         reply = query_result_to_proto(

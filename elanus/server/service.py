@@ -12,7 +12,6 @@ from elanus.engine.api import EngineAPI
 from elanus.server.handlers_data import DataHandlers
 from elanus.server.handlers_ddl import DefinitionHandlers
 from elanus.server.handlers_text import TextHandlers
-from elanus.server.iterators import QueryIteratorSnapshots, SearchIteratorSessions
 from elanus.server.rpc import RpcStats, rpc_names, unsupported
 
 __all__ = ["ElanusMilvusService", "supported_rpcs"]
@@ -24,8 +23,6 @@ class ElanusMilvusService(
     def __init__(self, engine: EngineAPI) -> None:
         self.engine = engine
         self.stats = RpcStats()
-        self.search_iterators = SearchIteratorSessions()
-        self.query_iterators = QueryIteratorSnapshots()
         self.started_at = time.time()
 
 

@@ -10,13 +10,8 @@ import numpy as np
 import pytest
 from pymilvus import DataType, MilvusClient, MilvusException
 
-from elanus.engine.requests import SearchRequest
 from elanus.errors import ParameterError
-from elanus.server.iterators import (
-    IteratorPageRequest,
-    SearchIteratorSessions,
-    iterator_page_request,
-)
+from elanus.server.iterators import IteratorPageRequest, iterator_page_request
 
 DIM = 4
 ROWS = 400
@@ -111,17 +106,6 @@ def test_page_parameters_are_read_from_search_params() -> None:
     assert page == IteratorPageRequest(20, "abc", 0.25)
     with pytest.raises(ParameterError):
         iterator_page_request({"search_iter_v2": "True", "search_iter_batch_size": "x"})
-
-
-def test_forgotten_token_is_an_error_not_a_new_answer() -> None:
-    sessions = SearchIteratorSessions(capacity=2, ttl=60.0)
-    request = SearchRequest(np.zeros((1, DIM), dtype=np.float32), "vec")
-    with pytest.raises(ParameterError, match="unknown or expired"):
-        sessions.next_page(IteratorPageRequest(5, "missing", 0.5), request, _no_snapshot)
-
-
-def _no_snapshot() -> Any:
-    raise AssertionError("a known token must not open a new snapshot")
 
 
 def test_unknown_token_over_the_wire(client: MilvusClient, points: str) -> None:
