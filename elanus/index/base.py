@@ -1,6 +1,13 @@
 """Behaviour every vector index shares: argument checks, thread policy, the
 filtered-search fallback, range search by widening k, and the saved metadata.
 
+Range search widens k until each query's k-th hit leaves the radius. A graph
+cannot always get there: walking from the query, an inner-product graph runs out
+of candidates (FAISS pads with -1) long before it reaches rows in the middle of
+the distribution, and a k past a few percent of the rows costs more than a scan. Such
+queries finish with an exact range scan over the vectors the index holds, so a
+range deep in the distribution is answered whole.
+
 A subclass supplies ``_knn`` (top-k with an optional row mask), ``_reconstruct``
 (best vectors it holds for some rows, for exact scans of few survivors) and
 ``_save_files`` / ``_load``.
@@ -38,6 +45,8 @@ faiss: Any = _faiss_module
 __all__ = ["BaseVectorIndex", "META_FILE", "faiss_threads", "read_meta", "FAISS_READ_FLAGS"]
 
 META_FILE = "meta.json"
+# Bytes of distances (or widened rows) one block of a range scan may occupy.
+_SCAN_BLOCK_BYTES = 32 << 20
 # Flat codes are memory-mapped (the OS pages them in on demand); graph links and
 # inverted lists are read into memory.
 FAISS_READ_FLAGS = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
@@ -79,6 +88,14 @@ class BaseVectorIndex:
     kind: ClassVar[str] = ""
     # Below this fraction of rows passing the mask, scan the survivors exactly.
     brute_force_fraction: ClassVar[float] = 0.0
+    # Whether k-NN may return fewer than k rows while more rows exist (a graph
+    # walk that ran out of candidates); range search then scans instead.
+    knn_may_stop_short: ClassVar[bool] = False
+    # Such an index scans once a range search's k would pass this fraction of rows:
+    # a walk with ef >= k scores every neighbour list it expands (2M vectors each
+    # in HNSW), so past a few percent of the rows a scan costs less, and the
+    # walk's recall at a k that deep is poor besides.
+    range_scan_fraction: ClassVar[float] = 0.05
 
     def __init__(
         self,
@@ -156,7 +173,11 @@ class BaseVectorIndex:
         allowed: np.ndarray | None = None,
         limit: int | None = None,
     ) -> RangeResult:
-        """k-NN searches with k doubling until each query's k-th hit leaves the range."""
+        """k-NN searches with k growing until each query's k-th hit leaves the range.
+
+        Queries an index with ``knn_may_stop_short`` cannot finish that way are
+        answered by an exact scan of the rows it holds (see the module docstring).
+        """
         check_search_params(
             self._index_type,
             self._metric,
@@ -171,22 +192,64 @@ class BaseVectorIndex:
         pending = np.arange(nq)
         k = min(available, max(limit or 0, 64))
         while len(pending) and k > 0:
+            if self.knn_may_stop_short and k > self.range_scan_fraction * available:
+                break
             widened = self._widen(params, k)
             d, i = self.search(q[pending], k, widened, allowed)
-            inside = range_mask(self._metric, d, radius, range_filter) & (i >= 0)
+            found = i >= 0
+            inside = range_mask(self._metric, d, radius, range_filter) & found
             # The boundary check uses the range's outer edge only: hits better than
             # range_filter also mean "keep looking further out".
-            beyond = ~_within_radius(self._metric, d, radius) | (i < 0)
-            finished = beyond.any(axis=1) | (k >= available)
+            left = (~_within_radius(self._metric, d, radius) & found).any(axis=1)
+            full: np.ndarray = np.full(len(pending), k >= available)
             if limit is not None:
-                finished |= inside.sum(axis=1) >= limit
-            for row in np.flatnonzero(finished):
-                qi = pending[row]
-                per_d[qi].append(d[row, inside[row]])
-                per_i[qi].append(i[row, inside[row]])
-            pending = pending[~finished]
+                full |= inside.sum(axis=1) >= limit
+            short = ~found.all(axis=1) & ~left & ~full
+            done = left | full
+            if not self.knn_may_stop_short:
+                done |= short  # the index holds no further candidates
+            for row in np.flatnonzero(done):
+                per_d[pending[row]].append(d[row, inside[row]])
+                per_i[pending[row]].append(i[row, inside[row]])
+            # A graph that stopped short is not widened further: a larger k
+            # walks the same exhausted neighbourhood.
+            stuck = short & ~done
+            if stuck.any():
+                self._finish_by_scan(q, pending[stuck], radius, range_filter, allowed, per_d, per_i)
+            pending = pending[~(done | stuck)]
             k = min(available, k * 4)
+        if len(pending):
+            self._finish_by_scan(q, pending, radius, range_filter, allowed, per_d, per_i)
         return assemble_range(self._metric, per_d, per_i, limit)
+
+    def _finish_by_scan(
+        self,
+        q: np.ndarray,
+        which: np.ndarray,
+        radius: float,
+        range_filter: float | None,
+        allowed: np.ndarray | None,
+        per_d: list[list[np.ndarray]],
+        per_i: list[list[np.ndarray]],
+    ) -> None:
+        """Exact range scan for the queries ``which``, replacing their partial hits."""
+        rows = np.arange(self._ntotal) if allowed is None else np.flatnonzero(allowed)
+        sub = q[which]
+        width = max(self._row_width(), len(which))
+        step = max(1024, _SCAN_BLOCK_BYTES // (4 * width))
+        found_d: list[list[np.ndarray]] = [[] for _ in which]
+        found_i: list[list[np.ndarray]] = [[] for _ in which]
+        with faiss_threads(len(which)):
+            for lo in range(0, len(rows), step):
+                block = rows[lo : lo + step]
+                dist = self._row_distances(sub, block)
+                inside = range_mask(self._metric, dist, radius, range_filter)
+                for hit in np.flatnonzero(inside.any(axis=1)):
+                    found_d[hit].append(dist[hit, inside[hit]])
+                    found_i[hit].append(block[inside[hit]])
+        for slot, qi in enumerate(which.tolist()):
+            per_d[qi] = found_d[slot]
+            per_i[qi] = found_i[slot]
 
     def save(self, path: str | Path) -> None:
         target = Path(path)
@@ -253,17 +316,20 @@ class BaseVectorIndex:
 
     def _scan_rows(self, q: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Exact scan of a few surviving rows over the vectors the index holds."""
-        vecs = self._reconstruct(rows)
-        if self._dtype == DataType.BINARY_VECTOR:
-            dist = binary_distances(
-                q, vecs, self._metric, int(self._params.get("mh_element_bit_width", 32))
-            )
-        else:
-            if self._metric == "COSINE":
-                vecs = l2_normalize(np.array(vecs, dtype=np.float32, copy=True))
-            dist = dense_distances(q, vecs, self._metric)
+        dist = self._row_distances(q, rows)
         ids = np.broadcast_to(rows.astype(np.int64), dist.shape)
         return topk_merge(self._metric, dist, ids, k)
+
+    def _row_distances(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact (nq, len(rows)) distances over the vectors the index holds."""
+        vecs = self._reconstruct(rows)
+        if self._dtype == DataType.BINARY_VECTOR:
+            return binary_distances(
+                q, vecs, self._metric, int(self._params.get("mh_element_bit_width", 32))
+            )
+        if self._metric == "COSINE":
+            vecs = l2_normalize(np.array(vecs, dtype=np.float32, copy=True))
+        return dense_distances(q, vecs, self._metric)
 
     def _widen(self, params: dict[str, Any] | None, k: int) -> dict[str, Any]:
         out = dict(params or {})

@@ -89,6 +89,7 @@ def build_diskann(
 class DiskAnnIndex(BaseVectorIndex):
     kind: ClassVar[str] = "diskann"
     brute_force_fraction: ClassVar[float] = 0.05
+    knn_may_stop_short: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -183,6 +183,7 @@ class FaissDenseIndex(BaseVectorIndex):
         self._param_cache: dict[tuple[Any, ...], Any] = {}
         # Graphs lose their way when most nodes are filtered out: scan survivors instead.
         self.brute_force_fraction = 0.0 if self._is_ivf else 0.05  # type: ignore[misc]
+        self.knn_may_stop_short = not self._is_ivf  # type: ignore[misc]
 
     @property
     def faiss_index(self) -> faiss.Index:
