@@ -1,7 +1,8 @@
 """Segment-info RPCs over gRPC: GetPersistentSegmentInfo and GetQuerySegmentInfo.
 
-After two flushes a collection holds two sealed segments; both RPCs, through
-MilvusClient and the ORM's ``utility``, list them with their row counts.
+After two flushes a collection holds two sealed segments; both RPCs (through
+MilvusClient, and the ORM's ``utility.get_query_segment_info``) list them with
+their row counts.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ def test_loaded_segments_match_the_persistent_ones(flushed: MilvusClient) -> Non
     assert all(info.state == SegmentState.Flushed for info in infos)
 
 
-def test_orm_utility_reports_the_same_segments(flushed: MilvusClient, server: Any) -> None:
+def test_orm_query_segment_info_reports_the_same_segments(
+    flushed: MilvusClient, server: Any
+) -> None:
     connections.connect("segs", uri=server.uri)
     try:
         query = utility.get_query_segment_info("segs", using="segs")
-        persistent = utility.get_persistent_segment_info("segs", using="segs")
     finally:
         connections.disconnect("segs")
     assert sorted(info.num_rows for info in query) == sorted([FIRST, SECOND])
-    assert {info.segmentID for info in query} == {info.segmentID for info in persistent}
-    assert sum(info.num_rows for info in persistent) == FIRST + SECOND
+    persistent = flushed.list_persistent_segments("segs")
+    assert {info.segmentID for info in query} == {info.segment_id for info in persistent}
