@@ -99,7 +99,8 @@ def pytest_runtest_logreport(report):
         return
     if report.when == "call" or report.outcome != "passed":
         row = {"id": report.nodeid, "level": _levels[report.nodeid],
-               "when": report.when, "outcome": report.outcome}
+               "when": report.when, "outcome": report.outcome,
+               "secs": round(report.duration, 2)}
         if report.failed:
             # The last lines of the failure say why: kept to group failures by cause.
             text = getattr(report, "longreprtext", "") or ""
