@@ -114,7 +114,9 @@ class DataMethods:
     _db: str
 
     def _schema(self, collection_name: str) -> CollectionSchema:
-        return self._engine.describe_collection(self._db, collection_name).schema
+        # The engine's parsed schema as of now: no CollectionInfo per request, and DDL
+        # (drop, rename, alter, add field) is seen by the next call.
+        return self._engine.collection_schema(self._db, collection_name)
 
     # --- writes ------------------------------------------------------------------
 
@@ -270,6 +272,8 @@ class DataMethods:
         return vectors[0]
 
     def _queries(self, schema: CollectionSchema, field: FieldSchema, data: Any) -> Any:
+        if _ready_matrix(field, data) and data.shape[0]:
+            return data  # the usual embedded input, as the checks below would find it
         text_input = any(
             field.name in fn.output_field_names
             and fn.function_type in (FunctionType.BM25, FunctionType.TEXTEMBEDDING)

@@ -7,6 +7,7 @@ query's limit), never to the collection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,24 @@ class Hit(dict):  # type: ignore[type-arg]
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self)
+
+    def __reduce__(self) -> Any:
+        # Hits of a search are built as a per-key-name subclass (_hit_type); copies
+        # and pickles are plain Hits.
+        return (Hit, (dict(self), self._pk_name))
+
+
+_HIT_TYPES: dict[str, Callable[[dict[str, Any]], Hit]] = {}
+
+
+def _hit_type(pk_name: str) -> Callable[[dict[str, Any]], Hit]:
+    """``Hit`` with the key name fixed on the class: each hit is then made by dict's
+    own constructor, with no Python ``__init__`` per hit."""
+    cls = _HIT_TYPES.get(pk_name)
+    if cls is None:
+        attrs = {"__init__": dict.__init__, "_pk_name": pk_name, "__module__": __name__}
+        cls = _HIT_TYPES[pk_name] = type("Hit", (Hit,), attrs)
+    return cls
 
 
 class Hits(list):  # type: ignore[type-arg]
@@ -174,6 +193,7 @@ def search_hits(
     # with no per-row zip over columns.
     entities = _rows(schema, results.fields, names, len(ids)) if names else None
     pk_name = results.primary_field_name
+    make = _hit_type(pk_name)
     per_query: list[Hits] = []
     topks = results.topks
     lo = 0
@@ -182,13 +202,10 @@ def search_hits(
         q_ids = ids[lo:hi]
         q_dist = dist_list[lo:hi]
         if entities is None:
-            hits = [
-                Hit({pk_name: i, "distance": d, "entity": {}}, pk_name)
-                for i, d in zip(q_ids, q_dist)
-            ]
+            hits = [make({pk_name: i, "distance": d, "entity": {}}) for i, d in zip(q_ids, q_dist)]
         else:
             hits = [
-                Hit({pk_name: i, "distance": d, "entity": e}, pk_name)
+                make({pk_name: i, "distance": d, "entity": e})
                 for i, d, e in zip(q_ids, q_dist, entities[lo:hi])
             ]
         per_query.append(Hits(hits, q_ids, q_dist))

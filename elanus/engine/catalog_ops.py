@@ -182,6 +182,12 @@ class CatalogOperations(EngineState):
     def list_collections(self, db: str) -> list[str]:
         return list(self._db(db).collections)
 
+    def collection_schema(self, db: str, name: str) -> CollectionSchema:
+        """The current schema of a collection (or alias): what every data call needs,
+        without building a whole ``CollectionInfo``. Parsed once per schema version,
+        so DDL (alter, add field, drop, rename) is seen by the next call."""
+        return self._meta(db, name).collection_schema()
+
     def describe_collection(self, db: str, name: str) -> CollectionInfo:
         meta = self._meta(db, name)
         database = self._db(db)

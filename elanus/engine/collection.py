@@ -138,6 +138,7 @@ class CollectionData:
         self.last_seq = 0
         self.index_specs: dict[str, Any] = {}
         self._snapshot = Snapshot(0, schema, ())
+        self._stamped: tuple[Snapshot, Snapshot] | None = None
         self.skipped_on_replay: list[SkippedWrite] = []
 
     # --- reading ------------------------------------------------------------------
@@ -158,7 +159,16 @@ class CollectionData:
                     v = replace(v, deleted=v.deleted[: v.num_rows] | expired)
                 views.append(v)
             return Snapshot(timestamp, snap.schema, tuple(views), snap.index_specs)
-        return replace(snap, timestamp=timestamp)
+        # Reads between writes share one stamped snapshot (immutable): no new object
+        # per request while neither the published snapshot nor the timestamp moves.
+        stamped = self._stamped
+        if stamped is not None and stamped[0] is snap and stamped[1].timestamp == timestamp:
+            return stamped[1]
+        out = Snapshot(
+            timestamp, snap.schema, snap.segments, snap.index_specs, snap.collection_wide
+        )
+        self._stamped = (snap, out)
+        return out
 
     def _publish(self, timestamp: int) -> None:
         views: list[SegmentView] = [

@@ -158,9 +158,14 @@ def gather_columns(
     rows: np.ndarray,
 ) -> dict[str, Any]:
     """Columns of ``plan`` for the hits at (``segment_pos[i]``, ``rows[i]``), in hit order."""
-    groups, inverse = _by_segment(
-        np.asarray(segment_pos, dtype=np.int64), np.asarray(rows, dtype=np.int64)
-    )
+    if len(snapshot.segments) == 1 and len(rows):
+        # One segment: every hit is in it, in hit order.
+        groups: list[tuple[int, np.ndarray]] = [(0, np.asarray(rows, dtype=np.int64))]
+        inverse: np.ndarray | None = None
+    else:
+        groups, inverse = _by_segment(
+            np.asarray(segment_pos, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+        )
     out: dict[str, Any] = {}
     schema = snapshot.schema
     for name in plan.fields:
@@ -186,7 +191,7 @@ def _by_segment(
     if n == 0:
         return [], None
     first = int(segment_pos[0])
-    if first == int(segment_pos[-1]) and (n <= 2 or not np.any(segment_pos != first)):
+    if first == int(segment_pos[-1]) and (n <= 2 or not (segment_pos != first).any()):
         # All hits in one segment (the common case): take them in hit order directly.
         return [(first, rows)], None
     order = np.lexsort((rows, segment_pos))

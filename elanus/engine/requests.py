@@ -47,6 +47,8 @@ class ConsistencyLevel:
     def parse(cls, value: object) -> str:
         if value is None:
             return cls.BOUNDED
+        if value in cls.ALL:  # already a canonical name (every read's stored level)
+            return str(value)
         if isinstance(value, int) or (hasattr(value, "value") and not isinstance(value, str)):
             number = int(getattr(value, "value", value))  # type: ignore[call-overload]
             for name, wire in cls.WIRE.items():

@@ -185,6 +185,14 @@ def _from_matrix(dist: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndar
     if dist.ndim == 1:
         dist = dist[None, :]
         ids = ids[None, :]
+    nq, k = ids.shape
+    if nq == 1 and k and ids.min() >= 0:
+        # One query with a full top-k (the usual single search): flat views, no masks.
+        return (
+            np.zeros(k, dtype=np.int64),
+            ids.reshape(k).astype(np.int64, copy=False),
+            dist.reshape(k).astype(np.float32, copy=False),
+        )
     valid = ids >= 0
     qidx = np.nonzero(valid)[0].astype(np.int64)
     return qidx, ids[valid].astype(np.int64), dist[valid].astype(np.float32)
@@ -201,4 +209,8 @@ def _from_lims(
 
 def _tag(found: tuple[np.ndarray, np.ndarray, np.ndarray], segment: int) -> Candidates:
     qidx, rows, dist = found
-    return Candidates(qidx, np.full(qidx.size, segment, dtype=np.int64), rows, dist)
+    if segment == 0:  # np.zeros is several times cheaper than np.full
+        where = np.zeros(qidx.size, dtype=np.int64)
+    else:
+        where = np.full(qidx.size, segment, dtype=np.int64)
+    return Candidates(qidx, where, rows, dist)

@@ -17,14 +17,19 @@ def best_first(cands: Candidates, larger_is_better: bool) -> Candidates:
     """Candidates sorted by query, then best distance first (ties keep segment order)."""
     if cands.size <= 1:
         return cands
+    # One segment's hits usually arrive best-first already (an index or a scan gives
+    # each query's top-k in order): then the sort would be the identity. Checked on
+    # the distances as they are; NaN fails every comparison and takes the sort below,
+    # which orders it as the worst value.
+    d, q = cands.dist, cands.qidx
+    in_order = d[1:] <= d[:-1] if larger_is_better else d[1:] >= d[:-1]
+    if q[0] == q[-1] and q.min() == q.max():  # one query's hits
+        if in_order.all():
+            return cands
+    elif bool(((q[1:] > q[:-1]) | ((q[1:] == q[:-1]) & in_order)).all()):
+        return cands
     key = -cands.dist.astype(np.float64) if larger_is_better else cands.dist.astype(np.float64)
     key = np.where(np.isnan(key), np.inf, key)
-    # One segment's hits usually arrive best-first already (an index or a scan gives
-    # each query's top-k in order): then the sort would be the identity.
-    q = cands.qidx
-    later, same = q[1:] > q[:-1], q[1:] == q[:-1]
-    if bool((later | (same & (key[1:] >= key[:-1]))).all()):
-        return cands
     order = np.lexsort((key, cands.qidx))
     return Candidates(cands.qidx[order], cands.segment[order], cands.rows[order], cands.dist[order])
 

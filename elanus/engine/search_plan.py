@@ -230,9 +230,15 @@ _SPEC_CACHE: dict[tuple[Any, ...], tuple[Any, Any, SearchSpec]] = {}
 _SPEC_CACHE_MAX = 1024
 
 
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
 def _frozen(value: Any) -> Any:
     """A hashable image of a params value, types included (``64`` and ``64.0`` differ
     to the validator); raises TypeError for values that cannot be frozen."""
+    kind = type(value)
+    if kind in _PLAIN:  # the usual leaf: no isinstance chain
+        return (kind.__name__, value)
     if isinstance(value, dict):
         return ("d", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
     if isinstance(value, (list, tuple)):
@@ -257,19 +263,24 @@ def plan_search(
 
     Successful plans are cached; failures are not, so every bad request raises.
     """
+    scalars = (
+        anns_field,
+        limit,
+        offset,
+        round_decimal,
+        group_by_field,
+        group_size,
+        strict_group_size,
+    )
     try:
         key: tuple[Any, ...] | None = (
             id(snapshot.schema),
             id(snapshot.index_specs),
-            _frozen(anns_field),
             _frozen(search_params),
-            _frozen(limit),
-            _frozen(offset),
-            _frozen(round_decimal),
-            _frozen(group_by_field),
-            _frozen(group_size),
-            _frozen(strict_group_size),
+            scalars,
+            tuple(map(type, scalars)),  # 64 and 64.0 hash alike but differ to the validator
         )
+        hash(key)
     except TypeError:
         key = None
     if key is not None:

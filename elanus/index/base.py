@@ -156,12 +156,23 @@ class BaseVectorIndex:
         allowed = self._check_mask(allowed)
         if self._ntotal == 0 or (allowed is not None and not allowed.any()):
             return self._empty(nq, k)
-        with faiss_threads(nq):
-            if allowed is not None and self.brute_force_fraction > 0:
-                passing = int(np.count_nonzero(allowed))
-                if passing <= max(k, self.brute_force_fraction * self._ntotal):
+        if allowed is not None and self.brute_force_fraction > 0:
+            passing = int(np.count_nonzero(allowed))
+            if passing <= max(k, self.brute_force_fraction * self._ntotal):
+                with faiss_threads(nq):
                     return self._scan_rows(q, np.flatnonzero(allowed), k)
+        if nq > 1:
             d, i = self._knn(q, k, sp, allowed)
+        else:
+            # faiss_threads(1) inlined: a lone query is the latency-bound case.
+            previous = faiss.omp_get_max_threads()
+            if previous != 1:
+                faiss.omp_set_num_threads(1)
+            try:
+                d, i = self._knn(q, k, sp, allowed)
+            finally:
+                if previous != 1:
+                    faiss.omp_set_num_threads(previous)
         return fill_missing(self._metric, d, i)
 
     def range_search(

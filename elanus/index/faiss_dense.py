@@ -29,6 +29,7 @@ faiss: Any = _faiss_module
 
 __all__ = ["FaissDenseIndex", "build_faiss_dense", "float32_batches", "training_sample"]
 
+_ptr = faiss.swig_ptr
 _INDEX_FILE = "index.faiss"
 _BATCH_ROWS = 65536
 _TRAIN_ROWS_PER_LIST = 256
@@ -219,7 +220,12 @@ class FaissDenseIndex(BaseVectorIndex):
                 params = self._search_parameters(sp, k, 1.0, None)
                 if len(self._param_cache) < 256:
                     self._param_cache[key] = params
-        d, i = self._index.search(q, k, params=params)
+        # search_c straight away: the queries are already a C-ordered float32 matrix of
+        # the index's width (_prepare_queries), so the wrapper's checks would be repeats.
+        n = q.shape[0]
+        d = np.empty((n, k), dtype=np.float32)
+        i = np.empty((n, k), dtype=np.int64)
+        self._index.search_c(n, _ptr(q), k, _ptr(d), _ptr(i), params)
         del bits
         return d, i
 
