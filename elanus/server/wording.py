@@ -15,10 +15,12 @@ from elanus.schema.validate import validate_name
 
 __all__ = ["check_names", "reword"]
 
-# RPCs whose collection_name is not checked as a name: Milvus checks it on every
-# other request before looking the collection up, so a malformed name reports
-# the naming rule rather than "not found".
-_UNCHECKED_NAMES = frozenset({"CreateCollection", "ListAliases"})
+# RPCs whose collection_name is not checked as a name (search and index creation
+# look the collection up first and report "not found"): Milvus checks it on every
+# other request before the lookup, so a malformed name reports the naming rule.
+_UNCHECKED_NAMES = frozenset(
+    {"CreateCollection", "ListAliases", "Search", "HybridSearch", "CreateIndex"}
+)
 _DATABASE_RPCS = frozenset({"CreateDatabase", "DropDatabase"})
 _CANT_FIND_RPCS = frozenset({"DescribeCollection", "Upsert"})
 _PLANNED_RPCS = frozenset({"Search", "Query", "HybridSearch"})

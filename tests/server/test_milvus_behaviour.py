@@ -342,3 +342,9 @@ def test_binary_ivf_lists_its_metrics(client: MilvusClient, fresh: str) -> None:
     assert "metric type SUBSTRUCTURE not found or not supported, supported: [HAMMING JACCARD]" in (
         info.value.message
     )
+
+
+def test_search_looks_a_malformed_name_up_instead_of_checking_it(client: MilvusClient) -> None:
+    with pytest.raises(MilvusException) as info:
+        client.search("12-s", [[0.1] * DIM])
+    assert "collection not found[database=default][collection=12-s]" in info.value.message
