@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-from elanus.engine.segment import arrow_type_for
 from elanus.errors import InternalError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
+from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
 
 __all__ = ["check_delete_keys", "check_insert_columns"]
@@ -107,7 +107,7 @@ def _check_field(field: FieldSchema, column: Any, num_rows: int) -> None:
                 f"float32 csr array: {_describe(column)}"
             )
         return
-    _check_arrow(field.name, column, arrow_type_for(field), num_rows)
+    _check_arrow(field.name, column, arrow_type(field), num_rows)
 
 
 def _check_arrow(name: str, column: Any, expected: pa.DataType, num_rows: int) -> None:

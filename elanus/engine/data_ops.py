@@ -37,6 +37,7 @@ from elanus.errors import (
     PartitionNotLoaded,
 )
 from elanus.schema import CollectionSchema, DataType
+from elanus.schema.arrow import arrow_type
 from elanus.schema.columns import normalize_columns
 
 __all__ = ["DataOperations"]
@@ -245,9 +246,7 @@ class DataOperations(EngineState):
                 continue
             values = _concat(parts)
             if isinstance(values, pa.Array) and f is not None and not f.dtype.is_vector:
-                from elanus.engine.segment import arrow_type_for
-
-                values = values.cast(arrow_type_for(f))
+                values = values.cast(arrow_type(f))
             order = np.argsort(np.concatenate([q_all, absent]), kind="stable")
             out[name] = _take(values, order)
         return out

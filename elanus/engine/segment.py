@@ -19,33 +19,11 @@ import scipy.sparse as sp
 
 from elanus.engine.keys import SortedKeys, as_key_array
 from elanus.schema import CollectionSchema, DataType, FieldSchema
+from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
 from elanus.storage import SegmentData as StoredSegment
 
-__all__ = ["GrowingSegment", "SealedSegment", "arrow_type_for", "null_column"]
-
-_SCALAR_ARROW = {
-    DataType.BOOL: pa.bool_(),
-    DataType.INT8: pa.int8(),
-    DataType.INT16: pa.int16(),
-    DataType.INT32: pa.int32(),
-    DataType.INT64: pa.int64(),
-    DataType.FLOAT: pa.float32(),
-    DataType.DOUBLE: pa.float64(),
-    DataType.VARCHAR: pa.string(),
-    DataType.STRING: pa.string(),
-    DataType.TEXT: pa.string(),
-    DataType.JSON: pa.string(),
-    DataType.GEOMETRY: pa.string(),
-    DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
-}
-
-
-def arrow_type_for(field: FieldSchema) -> pa.DataType:
-    if field.dtype == DataType.ARRAY:
-        assert field.element_type is not None
-        return pa.list_(_SCALAR_ARROW[field.element_type])
-    return _SCALAR_ARROW[field.dtype]
+__all__ = ["GrowingSegment", "SealedSegment", "null_column"]
 
 
 def null_column(field: FieldSchema | None, num_rows: int) -> Any:
@@ -59,7 +37,7 @@ def null_column(field: FieldSchema | None, num_rows: int) -> Any:
         return np.zeros((num_rows, width), dtype=dense_vector_numpy_dtype(field.dtype))
     if field.dtype == DataType.SPARSE_FLOAT_VECTOR:
         return sp.csr_array((num_rows, 2**32), dtype=np.float32)
-    typ = arrow_type_for(field)
+    typ = arrow_type(field)
     if field.default_value is not None:
         return pa.array([field.default_value] * num_rows, type=typ)
     return pa.nulls(num_rows, type=typ)

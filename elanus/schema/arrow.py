@@ -12,6 +12,9 @@ sometimes needs them in Arrow form (the WAL, sparse vectors in segment files):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import pyarrow as pa
 
 from elanus.schema.collection import CollectionSchema
@@ -19,6 +22,7 @@ from elanus.schema.field import DYNAMIC_FIELD_NAME, FieldSchema
 from elanus.schema.types import DataType, vector_bytes_per_row
 
 __all__ = [
+    "SCALAR_ARROW_TYPES",
     "SPARSE_ARROW_TYPE",
     "arrow_type",
     "dense_storage_type",
@@ -26,6 +30,8 @@ __all__ = [
     "scalar_arrow_type",
 ]
 
+# VARCHAR comes before STRING so that a reverse lookup (Arrow type -> data type)
+# finds VARCHAR for a string column, the type Milvus actually uses.
 _SCALAR: dict[DataType, pa.DataType] = {
     DataType.BOOL: pa.bool_(),
     DataType.INT8: pa.int8(),
@@ -34,13 +40,16 @@ _SCALAR: dict[DataType, pa.DataType] = {
     DataType.INT64: pa.int64(),
     DataType.FLOAT: pa.float32(),
     DataType.DOUBLE: pa.float64(),
-    DataType.STRING: pa.string(),
     DataType.VARCHAR: pa.string(),
+    DataType.STRING: pa.string(),
     DataType.TEXT: pa.string(),
     DataType.JSON: pa.string(),
     DataType.GEOMETRY: pa.string(),
     DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
 }
+
+SCALAR_ARROW_TYPES: Mapping[DataType, pa.DataType] = MappingProxyType(_SCALAR)
+"""The Arrow type of every scalar data type other than ARRAY (the shared column convention)."""
 
 SPARSE_ARROW_TYPE: pa.DataType = pa.list_(
     pa.struct([pa.field("index", pa.uint32(), nullable=False), ("value", pa.float32())])

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from elanus.errors import DataError
+from elanus.schema.arrow import scalar_arrow_type
 from elanus.schema.collection import CollectionSchema
 from elanus.schema.field import DYNAMIC_FIELD_NAME, FieldSchema
 from elanus.schema.types import (
@@ -37,26 +38,9 @@ _MISSING = object()
 
 def arrow_type(dtype: DataType, element_type: DataType | None = None) -> pa.DataType:
     """The Arrow type of a scalar field in the shared column convention."""
-    simple = {
-        DataType.BOOL: pa.bool_(),
-        DataType.INT8: pa.int8(),
-        DataType.INT16: pa.int16(),
-        DataType.INT32: pa.int32(),
-        DataType.INT64: pa.int64(),
-        DataType.FLOAT: pa.float32(),
-        DataType.DOUBLE: pa.float64(),
-        DataType.VARCHAR: pa.string(),
-        DataType.STRING: pa.string(),
-        DataType.TEXT: pa.string(),
-        DataType.JSON: pa.string(),
-        DataType.GEOMETRY: pa.string(),
-        DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
-    }
-    if dtype == DataType.ARRAY:
-        if element_type is None:
-            raise DataError("array field has no element type")
-        return pa.list_(simple[element_type])
-    return simple[dtype]
+    if dtype == DataType.ARRAY and element_type is None:
+        raise DataError("array field has no element type")
+    return scalar_arrow_type(dtype, element_type)
 
 
 # --- rows -> columns -------------------------------------------------------------

@@ -22,6 +22,7 @@ from pymilvus.grpc_gen import schema_pb2
 
 from elanus.errors import DataError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
+from elanus.schema.arrow import SCALAR_ARROW_TYPES
 from elanus.schema.types import dense_vector_numpy_dtype
 
 __all__ = [
@@ -36,22 +37,7 @@ __all__ = [
 _SPARSE_DIM = 2**32
 _SPARSE_PAIR = np.dtype([("index", "<u4"), ("value", "<f4")])
 
-# Arrow type of each scalar data type, and the ScalarField slot carrying it.
-_ARROW_TYPES: dict[DataType, pa.DataType] = {
-    DataType.BOOL: pa.bool_(),
-    DataType.INT8: pa.int8(),
-    DataType.INT16: pa.int16(),
-    DataType.INT32: pa.int32(),
-    DataType.INT64: pa.int64(),
-    DataType.FLOAT: pa.float32(),
-    DataType.DOUBLE: pa.float64(),
-    DataType.VARCHAR: pa.string(),
-    DataType.STRING: pa.string(),
-    DataType.TEXT: pa.string(),
-    DataType.JSON: pa.string(),
-    DataType.GEOMETRY: pa.string(),
-    DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
-}
+# The ScalarField slot carrying each scalar data type (Arrow types: SCALAR_ARROW_TYPES).
 _WIRE_TYPES: dict[DataType, pa.DataType] = {DataType.INT8: pa.int32(), DataType.INT16: pa.int32()}
 _SLOTS: dict[DataType, str] = {
     DataType.BOOL: "bool_data",
@@ -190,7 +176,7 @@ def scalar_values_from_proto(dtype: DataType, scalars: schema_pb2.ScalarField) -
     data = getattr(scalars, slot).data
     # INT8/INT16 travel as int32: kept that wide so the engine's range check sees
     # an out-of-range value instead of a silently wrapped one.
-    arrow_type = _WIRE_TYPES.get(dtype, _ARROW_TYPES[dtype])
+    arrow_type = _WIRE_TYPES.get(dtype, SCALAR_ARROW_TYPES[dtype])
     if pa.types.is_string(arrow_type):
         return pa.array(list(data), arrow_type)
     values = np.asarray(data, dtype=arrow_type.to_pandas_dtype())
@@ -219,7 +205,7 @@ def _array_column(array: schema_pb2.ArrayArray) -> pa.Array:
     if element is None:
         rows = [[] for _ in array.data]
     element_type = (
-        pa.null() if element is None else _WIRE_TYPES.get(element, _ARROW_TYPES.get(element))
+        pa.null() if element is None else _WIRE_TYPES.get(element, SCALAR_ARROW_TYPES.get(element))
     )
     if element_type is None:
         raise DataError(f"unsupported array element type {element.name if element else ''}")
@@ -334,7 +320,7 @@ def _wire_type_of(column: Any) -> DataType:
     if sp.issparse(column):
         return DataType.SPARSE_FLOAT_VECTOR
     arrow_type = _as_arrow(column).type
-    for dtype, candidate in _ARROW_TYPES.items():
+    for dtype, candidate in SCALAR_ARROW_TYPES.items():
         if candidate == arrow_type:
             return dtype
     if pa.types.is_list(arrow_type):
@@ -359,7 +345,7 @@ def _fill_scalars(dtype: DataType, values: pa.Array, scalars: schema_pb2.ScalarF
     target = getattr(scalars, slot)
     if dtype == DataType.JSON:
         target.data.extend(values.cast(pa.binary()).fill_null(b"").to_pylist())
-    elif pa.types.is_string(_ARROW_TYPES[dtype]):
+    elif pa.types.is_string(SCALAR_ARROW_TYPES[dtype]):
         target.data.extend(values.fill_null("").to_pylist())
     elif dtype in (DataType.FLOAT, DataType.DOUBLE):
         raw = values.fill_null(0).to_numpy(zero_copy_only=False)
@@ -374,7 +360,7 @@ def _fill_scalars(dtype: DataType, values: pa.Array, scalars: schema_pb2.ScalarF
 def _fill_array(values: pa.Array, target: schema_pb2.ArrayArray) -> None:
     value_type = values.type.value_type
     element = next(
-        (d for d, t in _ARROW_TYPES.items() if t == value_type and d != DataType.STRING),
+        (d for d, t in SCALAR_ARROW_TYPES.items() if t == value_type and d != DataType.STRING),
         DataType.VARCHAR,
     )
     if element in (DataType.JSON, DataType.GEOMETRY, DataType.TEXT):
