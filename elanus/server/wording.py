@@ -50,8 +50,14 @@ def check_names(name: str, request: Any) -> None:
 def reword(exc: Exception, name: str, request: Any, db: str) -> Exception:
     """``exc`` as Milvus words it for the RPC ``name``."""
     if isinstance(exc, ExpressionError) and name in _PLANNED_RPCS:
-        # Milvus reports a bad filter as a failure to plan the request.
-        return ExpressionError(f"failed to create query plan: {exc}")
+        # Milvus reports a bad filter as a failure to plan the request, naming the
+        # expression first: "cannot parse expression: <expr>, error: <why>".
+        if not exc.expression:
+            return ExpressionError(f"failed to create query plan: {exc}")
+        why = str(exc).removeprefix("cannot parse expression: ")
+        return ExpressionError(
+            f"failed to create query plan: cannot parse expression: {exc.expression}, error: {why}"
+        )
     if isinstance(exc, PartitionNotFound) and name in _PARTITION_NAME_RPCS:
         # These calls resolve partitions by name first, and say so.
         match = re.search(r"\[partition=([^\]]*)\]", str(exc))
