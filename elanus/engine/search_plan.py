@@ -9,6 +9,7 @@ exact scan. See docs/search.md for why the thresholds are what they are.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -141,6 +142,15 @@ def choose_strategy(num_rows: int, usable: int, has_index: bool) -> str:
 
 
 def plan_segments(
+    counts: tuple[int, ...], num_rows: tuple[int, ...], has_index: tuple[bool, ...]
+) -> tuple[SegmentSearchPlan, ...]:
+    # Pure in its arguments and the plans are frozen: repeated searches of an
+    # unchanged snapshot share one tuple.
+    return _plan_segments(tuple(counts), tuple(num_rows), tuple(has_index))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan_segments(
     counts: tuple[int, ...], num_rows: tuple[int, ...], has_index: tuple[bool, ...]
 ) -> tuple[SegmentSearchPlan, ...]:
     return tuple(
