@@ -382,7 +382,9 @@ def _check_metric(schema: CollectionSchema, fs: FieldSchema, metric: str) -> Non
 
 def check_window(limit: int, offset: int) -> None:
     if not isinstance(limit, int) or limit < 1 or limit > MAX_TOPK:
-        raise ParameterError(f"topk [{limit}] is invalid, it should be in range [1, {MAX_TOPK}]")
+        raise ParameterError(
+            f"topk [{limit}] is invalid, it should be in range [1, {MAX_TOPK}], but got {limit}"
+        )
     if offset < 0:
         raise ParameterError(f"offset [{offset}] is invalid, it should not be negative")
     if limit + offset > MAX_TOPK:

@@ -126,6 +126,10 @@ def _bool(params: Mapping[str, str], key: str) -> bool:
     return str(params.get(key, "")).strip().lower() == "true"
 
 
+# Milvus's limit on query vectors per search request.
+MAX_NQ = 16384
+
+
 def decode_placeholder_group(raw: bytes) -> Any:
     """Query vectors: a 2-D numpy array, a csr_array, or a list of str (text search)."""
     group = common_pb2.PlaceholderGroup.FromString(raw)
@@ -133,6 +137,11 @@ def decode_placeholder_group(raw: bytes) -> Any:
         raise ParameterError("a search takes exactly one placeholder of query vectors")
     holder = group.placeholders[0]
     values = list(holder.values)
+    if len(values) > MAX_NQ:
+        raise ParameterError(
+            f"nq [{len(values)}] is invalid, nq (number of search vector per search request) "
+            f"should be in range [1, {MAX_NQ}], but got {len(values)}"
+        )
     kind = int(holder.type)
     if kind == common_pb2.VarChar:
         return [v.decode("utf-8") for v in values]

@@ -350,3 +350,18 @@ def test_search_looks_a_malformed_name_up_instead_of_checking_it(client: MilvusC
     with pytest.raises(MilvusException) as info:
         client.search("12-s", [[0.1] * DIM])
     assert "collection not found[database=default][collection=12-s]" in info.value.message
+
+
+def test_search_window_limits_wording(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    with pytest.raises(MilvusException) as info:
+        client.search(fresh, [[0.1] * DIM], limit=16385)
+    assert "topk [16385] is invalid, it should be in range [1, 16384], but got 16385" in (
+        info.value.message
+    )
+    with pytest.raises(MilvusException) as info:
+        client.search(fresh, np.zeros((16385, DIM), dtype=np.float32).tolist(), limit=1)
+    assert (
+        "nq [16385] is invalid, nq (number of search vector per search request) should be in "
+        "range [1, 16384], but got 16385"
+    ) in info.value.message
