@@ -109,6 +109,16 @@ def _ready_matrix(field: FieldSchema, data: Any) -> bool:
     )
 
 
+def _query_dim(field: FieldSchema, data: Any) -> int | None:
+    """The dim the query vectors themselves have (the field's when it cannot be told)."""
+    first = data[0]
+    if field.dtype == DataType.BINARY_VECTOR:
+        return len(first) * 8 if isinstance(first, (bytes, bytearray)) else field.dim
+    if field.dtype.is_dense_vector and isinstance(first, (list, tuple, np.ndarray)):
+        return len(first)
+    return field.dim
+
+
 class DataMethods:
     _engine: EngineAPI
     _db: str
@@ -303,7 +313,10 @@ class DataMethods:
             raise ParameterError("search data is empty")
         if _ready_matrix(field, data):
             return data
-        plain = FieldSchema(field.name, field.dtype, params=dict(field.params))
+        # Converted at the vectors' own width so that a dim mismatch is reported by the
+        # search, worded as Milvus words it, not as bad insert data.
+        params = {**field.params, "dim": _query_dim(field, data)}
+        plain = FieldSchema(field.name, field.dtype, params=params)
         return normalize_column(plain, data, count if not hasattr(data, "shape") else data.shape[0])
 
     def _search_request(

@@ -36,6 +36,7 @@ from elanus.errors import (
     PartitionNotFound,
     PartitionNotLoaded,
 )
+from elanus.expr import compile_filter
 from elanus.schema import CollectionSchema, DataType
 from elanus.schema.arrow import arrow_type
 from elanus.schema.columns import normalize_columns
@@ -292,6 +293,11 @@ class DataOperations(EngineState):
             raise PartitionNotFound(f"partition not found[partition={partition}]")
         if ids is None and not filter:
             raise ParameterError("either ids or filter must be given to delete")
+        if ids is None:
+            # A filter naming only primary keys (pk in [..], pk == v; how pymilvus sends
+            # delete by ids) deletes those keys unlooked-up and counts each, as Milvus does.
+            named = compile_filter(filter, data.schema, dict(filter_params or {})).primary_keys
+            ids = list(named) if named is not None else None
         if ids is not None:
             keys = _delete_keys(data.schema, ids)
         else:
