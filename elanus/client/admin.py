@@ -114,6 +114,11 @@ def _describe_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _names(names: str | list[str]) -> list[str]:
+    """pymilvus takes one partition name or a list of them."""
+    return [names] if isinstance(names, str) else list(names)
+
+
 def _value_field(schema_pb2: Any, value: Any) -> Any:
     field = schema_pb2.ValueField()
     if isinstance(value, bool):
@@ -403,8 +408,7 @@ class AdminMethods:
         timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
-        names = [partition_names] if isinstance(partition_names, str) else list(partition_names)
-        self._engine.load_partitions(self._db, collection_name, names)
+        self._engine.load_partitions(self._db, collection_name, _names(partition_names))
 
     def release_partitions(
         self,
@@ -413,8 +417,7 @@ class AdminMethods:
         timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
-        names = [partition_names] if isinstance(partition_names, str) else list(partition_names)
-        self._engine.release_partitions(self._db, collection_name, names)
+        self._engine.release_partitions(self._db, collection_name, _names(partition_names))
 
     def get_partition_stats(
         self, collection_name: str, partition_name: str, timeout: float | None = None, **kwargs: Any

@@ -9,13 +9,11 @@ and re-derives masks for anything written meanwhile.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import scipy.sparse as sp
 
 from elanus.engine.collection import CollectionData
+from elanus.engine.column_rows import concat_columns, take_rows
 from elanus.engine.segment import SealedSegment
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.schema import DYNAMIC_FIELD_NAME
@@ -50,22 +48,6 @@ def plan_compaction(snapshot: Snapshot, min_rows: int) -> CompactionPlan:
     return CompactionPlan(tuple(groups))
 
 
-def _take(col: Any, rows: np.ndarray) -> Any:
-    if isinstance(col, np.ndarray):
-        return np.asarray(col[rows])
-    if sp.issparse(col):
-        return sp.csr_array(sp.csr_array(col)[rows])
-    return col.take(pa.array(rows))
-
-
-def _concat(parts: list[Any]) -> Any:
-    if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts)
-    if sp.issparse(parts[0]):
-        return sp.csr_array(sp.vstack(parts, format="csr"))
-    return pa.concat_arrays(parts)
-
-
 def _merge(
     views: list[SegmentView], segment_id: int, partition: str, data: CollectionData
 ) -> SealedSegment | None:
@@ -78,11 +60,11 @@ def _merge(
     if schema.enable_dynamic_field:
         names.append(DYNAMIC_FIELD_NAME)
     columns = {
-        name: _concat([_take(v.data.column(name), r) for v, r in zip(views, rows)])
+        name: concat_columns([take_rows(v.data.column(name), r) for v, r in zip(views, rows)])
         for name in names
     }
     keys = [v.data.primary_keys() for v in views]
-    pks = _concat([_take(k, r) for k, r in zip(keys, rows)])
+    pks = concat_columns([take_rows(k, r) for k, r in zip(keys, rows)])
     ts = np.concatenate([v.data.row_timestamps()[r] for v, r in zip(views, rows)])
     return data.store.write_segment(segment_id, partition, schema, columns, pks, ts)
 
