@@ -343,6 +343,12 @@ class DataOperations(EngineState):
     def list_segments(self, db: str, collection: str) -> list[SegmentInfo]:
         meta, data = self._data(db, collection)
         ids = {p.name: p.partition_id for p in meta.partitions}
+        # GetQuerySegmentInfo names the vector index a sealed segment is searched with.
+        vector_indexes = [
+            (i.index_name, i.field_name)
+            for i in meta.indexes
+            if (f := data.schema.get(i.field_name)) is not None and f.dtype.is_vector
+        ]
         return [
             SegmentInfo(
                 v.segment_id,
@@ -350,6 +356,9 @@ class DataOperations(EngineState):
                 ids.get(v.partition_name, 0),
                 v.live_count,
                 "Flushed" if v.sealed else "Growing",
+                index_name=next(
+                    (n for n, f in vector_indexes if v.data.vector_index(f) is not None), ""
+                ),
             )
             for v in data.snapshot.segments
         ]

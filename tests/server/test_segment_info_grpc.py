@@ -2,11 +2,12 @@
 
 After two flushes a collection holds two sealed segments; both RPCs (through
 MilvusClient, and the ORM's ``utility.get_query_segment_info``) list them with
-their row counts.
+their row counts, and once each segment's index is built, its name.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,10 @@ def flushed(server: Any) -> Iterator[MilvusClient]:
         client.insert("segs", [{"id": start + j, "vec": v} for j, v in enumerate(vectors)])
         client.flush("segs")
         start += count
+    deadline = time.monotonic() + 20
+    while client.describe_index("segs", "vec")["indexed_rows"] < FIRST + SECOND:
+        assert time.monotonic() < deadline, "the segments' index builds did not finish"
+        time.sleep(0.05)
     yield client
     client.close()
 
@@ -54,6 +59,7 @@ def test_loaded_segments_match_the_persistent_ones(flushed: MilvusClient) -> Non
     assert {info.segment_id for info in infos} == persistent
     assert sum(info.num_rows for info in infos) == FIRST + SECOND
     assert all(info.state == SegmentState.Flushed for info in infos)
+    assert [info.index_name for info in infos] == ["vec"] * len(infos)
 
 
 def test_orm_query_segment_info_reports_the_same_segments(
@@ -67,3 +73,4 @@ def test_orm_query_segment_info_reports_the_same_segments(
     assert sorted(info.num_rows for info in query) == sorted([FIRST, SECOND])
     persistent = flushed.list_persistent_segments("segs")
     assert {info.segmentID for info in query} == {info.segment_id for info in persistent}
+    assert {info.index_name for info in query} == {"vec"}
