@@ -126,6 +126,24 @@ def _is_alpha(c: str) -> bool:
     return ("a" <= c <= "z") or ("A" <= c <= "Z")
 
 
+def _broken_name_rule(
+    name: str, *, digit_first: bool = False, also_allowed: str = ""
+) -> str | None:
+    """The first of Milvus's name rules a non-empty name breaks: "length" (too long),
+    "first" (first character not an underscore or letter) or "chars" (a character other
+    than ASCII letters, digits and underscores); None when it keeps them all."""
+    if len(name) > MAX_NAME_LENGTH:
+        return "length"
+    first = name[0]
+    if first != "_" and not _is_alpha(first) and not (digit_first and first.isdigit()):
+        return "first"
+    allowed = "_" + also_allowed
+    for c in name[1:]:
+        if not c.isascii() or (c not in allowed and not _is_alpha(c) and not c.isdigit()):
+            return "chars"
+    return None
+
+
 def validate_name(kind: str, name: object) -> str:
     """Check a collection, alias, database, partition or field name; return it.
 
@@ -146,18 +164,14 @@ def validate_name(kind: str, name: object) -> str:
         return _validate_database_name(name)
     if name == "":
         raise SchemaError(f"{label} should not be empty")
-    invalid = f"Invalid {label}: {name}. "
-    if len(name) > MAX_NAME_LENGTH:
-        raise SchemaError(
-            f"{invalid}the length of a {label} must be less than {MAX_NAME_LENGTH} characters"
-        )
-    if name[0] != "_" and not _is_alpha(name[0]):
-        raise SchemaError(
-            f"{invalid}the first character of a {label} must be an underscore or letter"
-        )
-    for c in name[1:]:
-        if not c.isascii() or (c != "_" and not _is_alpha(c) and not c.isdigit()):
-            raise SchemaError(f"{invalid}{label} can only contain numbers, letters and underscores")
+    rule = _broken_name_rule(name)
+    if rule is not None:
+        broken = {
+            "length": f"the length of a {label} must be less than {MAX_NAME_LENGTH} characters",
+            "first": f"the first character of a {label} must be an underscore or letter",
+            "chars": f"{label} can only contain numbers, letters and underscores",
+        }[rule]
+        raise SchemaError(f"Invalid {label}: {name}. {broken}")
     return name
 
 
@@ -166,23 +180,14 @@ def _validate_database_name(name: str) -> str:
     where = f"invalid database name[database={name}]"
     if name == "":
         raise SchemaError(f"database name couldn't be empty: {where}", code=802)
-    if len(name) > MAX_NAME_LENGTH:
-        raise SchemaError(
-            f"the length of a database name must be less than {MAX_NAME_LENGTH} characters: "
-            f"{where}",
-            code=802,
-        )
-    if name[0] != "_" and not _is_alpha(name[0]):
-        raise SchemaError(
-            f"the first character of a database name must be an underscore or letter: {where}",
-            code=802,
-        )
-    for c in name[1:]:
-        if not c.isascii() or (c != "_" and not _is_alpha(c) and not c.isdigit()):
-            raise SchemaError(
-                f"database name can only contain numbers, letters and underscores: {where}",
-                code=802,
-            )
+    rule = _broken_name_rule(name)
+    if rule is not None:
+        broken = {
+            "length": f"the length of a database name must be less than {MAX_NAME_LENGTH} characters",
+            "first": "the first character of a database name must be an underscore or letter",
+            "chars": "database name can only contain numbers, letters and underscores",
+        }[rule]
+        raise SchemaError(f"{broken}: {where}", code=802)
     return name
 
 
@@ -191,19 +196,14 @@ def _validate_field_name(name: str) -> str:
     if stripped == "":
         raise SchemaError("field name should not be empty")
     invalid = f"Invalid field name: {stripped}. "
-    if len(stripped) > MAX_NAME_LENGTH:
-        raise SchemaError(
-            f"{invalid}The length of a field name must be less than {MAX_NAME_LENGTH} characters."
-        )
-    if stripped[0] != "_" and not _is_alpha(stripped[0]):
-        raise SchemaError(
-            f"{invalid}The first character of a field name must be an underscore or letter."
-        )
-    for c in stripped[1:]:
-        if not c.isascii() or (c != "_" and not _is_alpha(c) and not c.isdigit()):
-            raise SchemaError(
-                f"{invalid}Field name can only contain numbers, letters, and underscores."
-            )
+    rule = _broken_name_rule(stripped)
+    if rule is not None:
+        broken = {
+            "length": f"The length of a field name must be less than {MAX_NAME_LENGTH} characters.",
+            "first": "The first character of a field name must be an underscore or letter.",
+            "chars": "Field name can only contain numbers, letters, and underscores.",
+        }[rule]
+        raise SchemaError(f"{invalid}{broken}")
     if stripped in _KEYWORDS:
         raise SchemaError(f"{invalid}{stripped} is keyword in milvus.")
     if stripped in RESERVED_FIELD_NAMES:
@@ -218,19 +218,16 @@ def _validate_partition_name(name: str) -> str:
     invalid = f"Invalid partition name: {stripped}. "
     if stripped == "":
         raise SchemaError(f"{invalid}Partition name should not be empty.")
-    if len(stripped) > MAX_NAME_LENGTH:
-        raise SchemaError(
-            f"{invalid}The length of a partition name must be less than {MAX_NAME_LENGTH} characters."
-        )
-    if stripped[0] != "_" and not _is_alpha(stripped[0]) and not stripped[0].isdigit():
-        raise SchemaError(
-            f"{invalid}The first character of a partition name must be an underscore or letter."
-        )
-    for c in stripped[1:]:
-        if not c.isascii() or (c not in "_-" and not _is_alpha(c) and not c.isdigit()):
-            raise SchemaError(
-                f"{invalid}Partition name can only contain numbers, letters and underscores."
-            )
+    # Milvus lets a partition name start with a digit and contain dashes.
+    rule = _broken_name_rule(stripped, digit_first=True, also_allowed="-")
+    if rule is not None:
+        broken = {
+            "length": "The length of a partition name must be less than "
+            f"{MAX_NAME_LENGTH} characters.",
+            "first": "The first character of a partition name must be an underscore or letter.",
+            "chars": "Partition name can only contain numbers, letters and underscores.",
+        }[rule]
+        raise SchemaError(f"{invalid}{broken}")
     return name
 
 
