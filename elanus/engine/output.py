@@ -9,6 +9,7 @@ and per field, never per row. The one exception is picking dynamic keys out of
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,7 @@ def _plan_output(
     for raw in requested or []:
         name = str(raw).strip()
         if name == "":
-            raise ParameterError("output field name should not be empty")
+            raise ParameterError(f"`output_fields` value {list(requested or [])} is illegal")
         if name == "*":
             fields.extend(f.name for f in schema.fields if f.name not in bm25)
             whole_meta = whole_meta or schema.enable_dynamic_field
@@ -128,6 +129,8 @@ def _plan_output(
             continue
         if not schema.enable_dynamic_field:
             raise ParameterError(f"field {name} not exist")
+        if not name.startswith(DYNAMIC_FIELD_NAME) and not _KEY_NAME.match(name):
+            raise ParameterError(f"parse output field name failed: {name}")
         keys.append(_dynamic_key(name))
     fields = list(dict.fromkeys(fields))
     keys = [] if whole_meta else list(dict.fromkeys(keys))
@@ -135,6 +138,10 @@ def _plan_output(
     if whole_meta:
         names.append(DYNAMIC_FIELD_NAME)
     return OutputPlan(tuple(fields), tuple(keys), whole_meta, tuple(names))
+
+
+# A dynamic key named bare in output_fields must read as an identifier.
+_KEY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _dynamic_key(name: str) -> str:

@@ -365,3 +365,14 @@ def test_search_window_limits_wording(client: MilvusClient, fresh: str) -> None:
         "nq [16385] is invalid, nq (number of search vector per search request) should be in "
         "range [1, 16384], but got 16385"
     ) in info.value.message
+
+
+def test_output_field_names_must_parse(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)  # dynamic field on
+    for bad in ("%", "-"):
+        with pytest.raises(MilvusException) as info:
+            client.search(fresh, [[0.1] * DIM], output_fields=[bad])
+        assert f"parse output field name failed: {bad}" in info.value.message
+    with pytest.raises(MilvusException) as info:
+        client.query(fresh, "id >= 0", output_fields=[""], limit=1)
+    assert "`output_fields` value [''] is illegal" in info.value.message
