@@ -10,6 +10,7 @@ bands and returns rows that share at least one whole band with the query.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -67,8 +68,60 @@ def build_binary_ivf(
     )
 
 
-class BinaryIvfIndex(BaseVectorIndex):
+class _PackedRowsIndex(BaseVectorIndex):
+    """Raw packed rows (memory-mapped after load) scored exactly, plus the arrays a
+    subclass uses to find candidates: each name in ``_LISTS`` is held as ``_<name>``,
+    saved under that name and passed back, in that order, after ``raw`` on load."""
+
+    _LISTS: ClassVar[tuple[str, ...]]
+    _raw: np.ndarray
+
+    def _lists(self) -> dict[str, Any]:
+        return {name: getattr(self, f"_{name}") for name in self._LISTS}
+
+    @property
+    def nbytes(self) -> int:
+        raw = 0 if isinstance(self._raw, np.memmap) else self._raw.nbytes
+        return int(raw + sum(a.nbytes for a in self._lists().values()))
+
+    def _best_of(
+        self,
+        q: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None,
+        candidates: Callable[[int], np.ndarray],
+        *metric: Any,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` per query among its sorted ``candidates(qi)`` rows, scored exactly
+        by ``binary_distances(..., *metric)``."""
+        out_d = np.empty((q.shape[0], k), np.float32)
+        out_i = np.empty((q.shape[0], k), np.int64)
+        for qi in range(q.shape[0]):
+            rows = candidates(qi)
+            if allowed is not None:
+                rows = rows[allowed[rows]]
+            dist = binary_distances(q[qi : qi + 1], np.asarray(self._raw[rows]), *metric)
+            out_d[qi], out_i[qi] = (a[0] for a in topk_merge(self._metric, dist, rows[None, :], k))
+        return out_d, out_i
+
+    def _reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self._raw[rows])
+
+    def _save_files(self, target: Path) -> None:
+        np.save(target / _RAW_FILE, np.ascontiguousarray(self._raw))
+        np.savez(target / _LISTS_FILE, **self._lists())
+
+
+def _load_files(path: Path, mmap: bool, names: tuple[str, ...]) -> tuple[Any, list[np.ndarray]]:
+    """The raw rows and the named candidate-finding arrays saved by ``_save_files``."""
+    lists = np.load(path / _LISTS_FILE)
+    raw = np.load(path / _RAW_FILE, mmap_mode="r" if mmap else None)
+    return raw, [lists[name] for name in names]
+
+
+class BinaryIvfIndex(_PackedRowsIndex):
     kind: ClassVar[str] = "binary_ivf"
+    _LISTS: ClassVar[tuple[str, ...]] = ("centroids", "order", "offsets")
 
     def __init__(
         self,
@@ -88,11 +141,6 @@ class BinaryIvfIndex(BaseVectorIndex):
         self._order = order
         self._offsets = offsets
 
-    @property
-    def nbytes(self) -> int:
-        raw = 0 if isinstance(self._raw, np.memmap) else self._raw.nbytes
-        return int(raw + self._centroids.nbytes + self._order.nbytes + self._offsets.nbytes)
-
     def _knn(
         self, q: np.ndarray, k: int, sp: dict[str, Any], allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -101,44 +149,17 @@ class BinaryIvfIndex(BaseVectorIndex):
         nprobe = min(nlist, math.ceil(int(sp.get("nprobe", 8)) / fraction))
         coarse = binary_distances(q, self._centroids, self._metric)
         probes = np.argsort(coarse, axis=1, kind="stable")[:, :nprobe]
-        out_d = np.empty((q.shape[0], k), np.float32)
-        out_i = np.empty((q.shape[0], k), np.int64)
-        for qi in range(q.shape[0]):
-            rows = np.concatenate(
-                [self._order[self._offsets[c] : self._offsets[c + 1]] for c in probes[qi]]
-            )
-            if allowed is not None:
-                rows = rows[allowed[rows]]
-            rows.sort()
-            dist = binary_distances(q[qi : qi + 1], np.asarray(self._raw[rows]), self._metric)
-            out_d[qi], out_i[qi] = (a[0] for a in topk_merge(self._metric, dist, rows[None, :], k))
-        return out_d, out_i
 
-    def _reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self._raw[rows])
+        def candidates(qi: int) -> np.ndarray:
+            lists = [self._order[self._offsets[c] : self._offsets[c + 1]] for c in probes[qi]]
+            return np.sort(np.concatenate(lists))
 
-    def _save_files(self, target: Path) -> None:
-        np.save(target / _RAW_FILE, np.ascontiguousarray(self._raw))
-        np.savez(
-            target / _LISTS_FILE,
-            centroids=self._centroids,
-            order=self._order,
-            offsets=self._offsets,
-        )
+        return self._best_of(q, k, allowed, candidates, self._metric)
 
     @classmethod
     def load(cls, path: Path, meta: dict[str, Any], mmap: bool) -> BinaryIvfIndex:
-        lists = np.load(path / _LISTS_FILE)
-        raw = np.load(path / _RAW_FILE, mmap_mode="r" if mmap else None)
-        return cls(
-            meta["metric_type"],
-            meta["params"],
-            int(meta["dim"]),
-            raw,
-            lists["centroids"],
-            lists["order"],
-            lists["offsets"],
-        )
+        raw, lists = _load_files(path, mmap, cls._LISTS)
+        return cls(meta["metric_type"], meta["params"], int(meta["dim"]), raw, *lists)
 
 
 # ------------------------------------------------------------------ MinHash LSH
@@ -171,8 +192,9 @@ def build_minhash_lsh(
     return MinHashLshIndex(metric, used, dim, vectors, sorted_keys, order)
 
 
-class MinHashLshIndex(BaseVectorIndex):
+class MinHashLshIndex(_PackedRowsIndex):
     kind: ClassVar[str] = "minhash_lsh"
+    _LISTS: ClassVar[tuple[str, ...]] = ("keys", "order")
 
     def __init__(
         self,
@@ -190,50 +212,24 @@ class MinHashLshIndex(BaseVectorIndex):
         self._keys = sorted_keys
         self._order = order
 
-    @property
-    def nbytes(self) -> int:
-        raw = 0 if isinstance(self._raw, np.memmap) else self._raw.nbytes
-        return int(raw + self._keys.nbytes + self._order.nbytes)
-
     def _knn(
         self, q: np.ndarray, k: int, sp: dict[str, Any], allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         width_bits = int(self._params["mh_element_bit_width"])
         bands = self._keys.shape[1]
         qkeys = _band_keys(q, width_bits // 8, bands)
-        out_d = np.empty((q.shape[0], k), np.float32)
-        out_i = np.empty((q.shape[0], k), np.int64)
-        for qi in range(q.shape[0]):
+
+        def candidates(qi: int) -> np.ndarray:
             parts = []
             for b in range(bands):
                 lo = np.searchsorted(self._keys[:, b], qkeys[qi, b], side="left")
                 hi = np.searchsorted(self._keys[:, b], qkeys[qi, b], side="right")
                 parts.append(self._order[lo:hi, b])
-            rows = np.unique(np.concatenate(parts))
-            if allowed is not None:
-                rows = rows[allowed[rows]]
-            dist = binary_distances(
-                q[qi : qi + 1], np.asarray(self._raw[rows]), "MHJACCARD", width_bits
-            )
-            out_d[qi], out_i[qi] = (a[0] for a in topk_merge(self._metric, dist, rows[None, :], k))
-        return out_d, out_i
+            return np.unique(np.concatenate(parts))
 
-    def _reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self._raw[rows])
-
-    def _save_files(self, target: Path) -> None:
-        np.save(target / _RAW_FILE, np.ascontiguousarray(self._raw))
-        np.savez(target / _LISTS_FILE, keys=self._keys, order=self._order)
+        return self._best_of(q, k, allowed, candidates, "MHJACCARD", width_bits)
 
     @classmethod
     def load(cls, path: Path, meta: dict[str, Any], mmap: bool) -> MinHashLshIndex:
-        lists = np.load(path / _LISTS_FILE)
-        raw = np.load(path / _RAW_FILE, mmap_mode="r" if mmap else None)
-        return cls(
-            meta["metric_type"],
-            meta["params"],
-            int(meta["dim"]),
-            raw,
-            lists["keys"],
-            lists["order"],
-        )
+        raw, lists = _load_files(path, mmap, cls._LISTS)
+        return cls(meta["metric_type"], meta["params"], int(meta["dim"]), raw, *lists)
