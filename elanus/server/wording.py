@@ -10,7 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from elanus.errors import CollectionNotFound, ExpressionError, PartitionNotFound
+from elanus.errors import (
+    CollectionNotFound,
+    ExpressionError,
+    ParameterError,
+    PartitionNotFound,
+)
 from elanus.schema.validate import validate_name
 
 __all__ = ["check_names", "reword"]
@@ -58,6 +63,12 @@ def reword(exc: Exception, name: str, request: Any, db: str) -> Exception:
         return ExpressionError(
             f"failed to create query plan: cannot parse expression: {exc.expression}, error: {why}"
         )
+    if (
+        isinstance(exc, ParameterError)
+        and name in _PLANNED_RPCS
+        and str(exc).startswith("failed to get field schema by name")
+    ):
+        return ParameterError(f"failed to create query plan: {exc}")
     if isinstance(exc, PartitionNotFound) and name in _PARTITION_NAME_RPCS:
         # These calls resolve partitions by name first, and say so.
         match = re.search(r"\[partition=([^\]]*)\]", str(exc))

@@ -376,3 +376,12 @@ def test_output_field_names_must_parse(client: MilvusClient, fresh: str) -> None
     with pytest.raises(MilvusException) as info:
         client.query(fresh, "id >= 0", output_fields=[""], limit=1)
     assert "`output_fields` value [''] is illegal" in info.value.message
+
+
+def test_search_on_a_missing_vector_field_fails_to_plan(client: MilvusClient, fresh: str) -> None:
+    client.create_collection(fresh, dimension=DIM)
+    with pytest.raises(MilvusException) as info:
+        client.search(fresh, [[0.1] * DIM], anns_field="nope")
+    assert (
+        "failed to create query plan: failed to get field schema by name: fieldName(nope) not found"
+    ) in info.value.message
