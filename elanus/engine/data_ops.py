@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import scipy.sparse as sp
 
 from elanus.engine.api import DEFAULT_PARTITION, SegmentInfo
 from elanus.engine.collection import CollectionData, DeleteBatch, InsertBatch
+from elanus.engine.column_rows import concat_columns, take_rows
 from elanus.engine.compaction import run_compaction
 from elanus.engine.functions import apply_functions
 from elanus.engine.keys import as_key_array
@@ -50,22 +50,6 @@ def _has_duplicates(keys: Any) -> bool:
     if isinstance(keys, np.ndarray):
         return len(np.unique(keys)) != len(keys)
     return int(pa.compute.count_distinct(keys).as_py()) != len(keys)
-
-
-def _take(col: Any, rows: np.ndarray) -> Any:
-    if isinstance(col, np.ndarray):
-        return np.asarray(col[rows])
-    if sp.issparse(col):
-        return sp.csr_array(sp.csr_array(col)[rows])
-    return col.take(pa.array(rows))
-
-
-def _concat(parts: list[Any]) -> Any:
-    if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts)
-    if sp.issparse(parts[0]):
-        return sp.csr_array(sp.vstack(parts, format="csr"))
-    return pa.concat_arrays(parts)
 
 
 def _delete_keys(schema: CollectionSchema, ids: list[Any]) -> np.ndarray:
@@ -138,8 +122,8 @@ class DataOperations(EngineState):
             if rows is None:
                 out.append(InsertBatch(ts, partition, columns, pks, n))
             else:
-                sub = {k: _take(v, rows) for k, v in columns.items()}
-                out.append(InsertBatch(ts, partition, sub, _take(pks, rows), len(rows)))
+                sub = {k: take_rows(v, rows) for k, v in columns.items()}
+                out.append(InsertBatch(ts, partition, sub, take_rows(pks, rows), len(rows)))
         return out
 
     def _auto_ids(self, schema: CollectionSchema, n: int) -> Any:
@@ -239,17 +223,17 @@ class DataOperations(EngineState):
                 raise DataError(
                     f"Insert missed an field `{name}` to collection without set nullable==true or set default_value"
                 )
-            parts = [_take(seg.column(name), rows) for seg, rows in found]
+            parts = [take_rows(seg.column(name), rows) for seg, rows in found]
             if len(absent):
                 parts.append(null_column(f, len(absent)))
             if not parts:
                 out[name] = null_column(f, n)
                 continue
-            values = _concat(parts)
+            values = concat_columns(parts)
             if isinstance(values, pa.Array) and f is not None and not f.dtype.is_vector:
                 values = values.cast(arrow_type(f))
             order = np.argsort(np.concatenate([q_all, absent]), kind="stable")
-            out[name] = _take(values, order)
+            out[name] = take_rows(values, order)
         return out
 
     # --- writes -----------------------------------------------------------------------
