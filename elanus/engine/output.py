@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, FunctionType
+from elanus.schema.arrow import scalar_arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
 
 __all__ = [
@@ -294,24 +295,9 @@ def empty_column(fs: FieldSchema | None, size: int, *, null: bool = False) -> An
 
 def arrow_type(fs: FieldSchema) -> pa.DataType:
     """The in-memory Arrow type of a scalar field (the shared column convention)."""
-    simple = {
-        DataType.BOOL: pa.bool_(),
-        DataType.INT8: pa.int8(),
-        DataType.INT16: pa.int16(),
-        DataType.INT32: pa.int32(),
-        DataType.INT64: pa.int64(),
-        DataType.FLOAT: pa.float32(),
-        DataType.DOUBLE: pa.float64(),
-        DataType.VARCHAR: pa.string(),
-        DataType.STRING: pa.string(),
-        DataType.TEXT: pa.string(),
-        DataType.JSON: pa.string(),
-        DataType.GEOMETRY: pa.string(),
-        DataType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
-    }
-    if fs.dtype in simple:
-        return simple[fs.dtype]
-    if fs.dtype == DataType.ARRAY and fs.element_type is not None:
-        element = FieldSchema(name="element", dtype=fs.element_type)
-        return pa.list_(arrow_type(element))
-    raise ParameterError(f"field {fs.name} of type {fs.dtype.name} has no scalar column")
+    try:
+        return scalar_arrow_type(fs.dtype, fs.element_type)
+    except ValueError:
+        raise ParameterError(
+            f"field {fs.name} of type {fs.dtype.name} has no scalar column"
+        ) from None
