@@ -199,8 +199,8 @@ BAD: list[tuple[str, tuple[FieldSchema, ...], str]] = [
     (
         "too many vectors",
         (PK,)
-        + tuple(FieldSchema(f"v{i}", DataType.FLOAT_VECTOR, params={"dim": 2}) for i in range(5)),
-        "maximum vector field's number should be limited to 4",
+        + tuple(FieldSchema(f"v{i}", DataType.FLOAT_VECTOR, params={"dim": 2}) for i in range(11)),
+        "maximum vector field's number should be limited to 10",
     ),
     (
         "too many fields",
