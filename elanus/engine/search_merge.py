@@ -23,7 +23,7 @@ def best_first(cands: Candidates, larger_is_better: bool) -> Candidates:
     # which orders it as the worst value.
     d, q = cands.dist, cands.qidx
     in_order = d[1:] <= d[:-1] if larger_is_better else d[1:] >= d[:-1]
-    if q[0] == q[-1] and q.min() == q.max():  # one query's hits
+    if not q.max():  # query indices are >= 0: all of these are the first query's
         if in_order.all():
             return cands
     elif bool(((q[1:] > q[:-1]) | ((q[1:] == q[:-1]) & in_order)).all()):
