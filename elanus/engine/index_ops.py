@@ -225,7 +225,10 @@ class IndexOperations(EngineState):
             found = [i for i in meta.indexes if i.index_name == index_name]
             if not found:
                 return
-            if meta.loaded:
+            indexed = data.schema.get(found[0].field_name)
+            # Milvus drops a scalar index from a loaded collection; a vector index
+            # is what serves its searches, so that one needs a release first.
+            if meta.loaded and indexed is not None and indexed.dtype.is_vector:
                 raise ParameterError(
                     "index cannot be dropped, collection is loaded, please release it first"
                 )

@@ -308,6 +308,10 @@ _AUTOINDEX: dict[DataType, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+# Scalar index types: named on a vector field they are a type mismatch, not unknown.
+_SCALAR_INDEX_NAMES = frozenset({"BITMAP", "INVERTED", "STL_SORT", "TRIE", "NGRAM", "RTREE"})
+
+
 def index_spec(index_type: str) -> IndexSpec:
     name = str(index_type).strip().upper()
     spec = INDEX_SPECS.get(name)
@@ -396,6 +400,19 @@ def check_build_params(
     """Validate a create_index request: (concrete index type, metric, normalised params)."""
     dtype = DataType.parse(dtype)
     concrete, given = resolve_index_type(dtype, index_type, params)
+    # Milvus checks a vector field's metric before the index type it names.
+    if concrete in _SCALAR_INDEX_NAMES and not metric_type:
+        raise ParameterError("metric type not set for vector index")
+    if (
+        dtype == DataType.SPARSE_FLOAT_VECTOR
+        and metric_type
+        and str(metric_type).strip().upper() not in ("IP", "BM25")
+    ):
+        raise ParameterError("only IP&BM25 is the supported metric type for sparse index")
+    if concrete in _SCALAR_INDEX_NAMES:
+        raise ParameterError(
+            f"data type {_dtype_label(dtype)} can't build with this index {concrete}"
+        )
     spec = index_spec(concrete)
     if dtype not in spec.vector_types:
         raise ParameterError(

@@ -87,3 +87,60 @@ def test_search_by_primary_keys_reports_missing_and_repeated_keys(docs: Collecti
         docs.search(None, ids=[1, 1], anns_field="vec", param={}, limit=3)
     with pytest.raises(MilvusException, match="primary key is int64, but IDs type mismatch"):
         docs.search(None, ids=["a"], anns_field="vec", param={}, limit=3)
+
+
+@pytest.fixture()
+def scalars(alias: str) -> Iterator[Collection]:
+    schema = CollectionSchema(
+        [
+            FieldSchema("id", DataType.INT64, is_primary=True),
+            FieldSchema("tag", DataType.INT32),
+            FieldSchema("weight", DataType.FLOAT),
+            FieldSchema("vec", DataType.FLOAT_VECTOR, dim=DIM),
+            FieldSchema("sparse", DataType.SPARSE_FLOAT_VECTOR),
+        ]
+    )
+    coll = Collection("orm_scalars", schema, using=alias)
+    yield coll
+    coll.drop()
+
+
+def test_scalar_index_drops_from_a_loaded_collection_but_vector_index_does_not(
+    scalars: Collection,
+) -> None:
+    scalars.create_index("vec", {"index_type": "FLAT", "metric_type": "L2"}, index_name="v")
+    scalars.create_index(
+        "sparse", {"index_type": "SPARSE_INVERTED_INDEX", "metric_type": "IP"}, index_name="s"
+    )
+    scalars.create_index("tag", {"index_type": "BITMAP"}, index_name="t")
+    scalars.load()
+    scalars.drop_index(index_name="t")
+    assert {i.index_name for i in scalars.indexes} == {"v", "s"}
+    with pytest.raises(MilvusException, match="collection is loaded, please release it first"):
+        scalars.drop_index(index_name="v")
+    # A dropped scalar index can be built again while loaded.
+    scalars.create_index("tag", {"index_type": "BITMAP"}, index_name="t")
+    assert len(scalars.indexes) == 3
+
+
+def test_bitmap_index_refusals_are_worded_as_milvus(scalars: Collection) -> None:
+    with pytest.raises(MilvusException, match="create bitmap index on primary key not supported"):
+        scalars.create_index("id", {"index_type": "BITMAP"})
+    with pytest.raises(
+        MilvusException, match="bitmap index are only supported on bool, int, string"
+    ):
+        scalars.create_index("weight", {"index_type": "BITMAP"})
+    refusals = {
+        "metric type not set for vector index": {"index_type": "BITMAP"},
+        "only IP&BM25 is the supported metric type for sparse index": {
+            "index_type": "BITMAP",
+            "metric_type": "L2",
+        },
+        "data type SparseFloatVector can't build with this index BITMAP": {
+            "index_type": "BITMAP",
+            "metric_type": "IP",
+        },
+    }
+    for message, params in refusals.items():
+        with pytest.raises(MilvusException, match=message):
+            scalars.create_index("sparse", params)

@@ -114,6 +114,10 @@ def _json_params(field: FieldSchema, name: str, params: Mapping[str, Any]) -> st
     return cast
 
 
+# Milvus's wording for a BITMAP index on a type it cannot hold.
+_BITMAP_TYPES = "bitmap index are only supported on bool, int, string and array field"
+
+
 def validate_scalar_index(
     index_type: str, field: FieldSchema, params: Mapping[str, Any] | None = None
 ) -> str:
@@ -141,6 +145,8 @@ def validate_scalar_index(
     if dtype == DataType.ARRAY:
         element = field.element_type
         ok = name == "INVERTED" or (name == "BITMAP" and element in _BITMAP_ELEMENTS)
+        if name == "BITMAP" and not ok:
+            raise ParameterError(_BITMAP_TYPES)
         if not ok:
             raise ParameterError(
                 f"index type {name} is not supported on ARRAY field {field.name} of "
@@ -148,6 +154,8 @@ def validate_scalar_index(
             )
         return name
     if dtype not in _SUPPORTED[name]:
+        if name == "BITMAP":
+            raise ParameterError(_BITMAP_TYPES)
         if name == "RTREE":
             raise ParameterError(
                 f"RTREE index can only be built on a GEOMETRY field, "
@@ -157,7 +165,7 @@ def validate_scalar_index(
             f"{name} index is not supported on field {field.name} of type {dtype.name}"
         )
     if name == "BITMAP" and field.is_primary:
-        raise ParameterError("BITMAP index cannot be built on the primary key field")
+        raise ParameterError("create bitmap index on primary key not supported")
     if name == "NGRAM":
         min_gram, max_gram = _gram(params, "min_gram"), _gram(params, "max_gram")
         if min_gram > max_gram:

@@ -70,7 +70,7 @@ def test_answers() -> None:
             FieldSchema("f", DataType.FLOAT),
             {},
             ParameterError,
-            "BITMAP index is not supported",
+            "bitmap index are only supported on bool, int, string",
         ),
         ("NGRAM", TEXT, {"min_gram": 2}, ParameterError, "requires parameter max_gram"),
         ("NGRAM", TEXT, {"min_gram": 4, "max_gram": 2}, ParameterError, "larger than max_gram"),
