@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from elanus.client.convert import to_function_score, to_ranker
+from elanus.client.order_by import order_by_text
 from elanus.client.results import SearchResult, query_rows, search_hits
 from elanus.engine.api import EngineAPI
 from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequest
@@ -351,6 +352,7 @@ class DataMethods:
             strict_group_size=bool(kwargs.get("strict_group_size", False)),
             consistency_level=kwargs.get("consistency_level"),
             guarantee_timestamp=int(kwargs.get("guarantee_timestamp", 0) or 0),
+            order_by=order_by_text(kwargs.get("order_by_fields")),
         )
 
     def search(

@@ -414,6 +414,10 @@ class DataOperations(EngineState):
             request.guarantee_timestamp,
             request.partition_names,
         )
+        if request.order_by:
+            from elanus.engine.search_order import ordered_search
+
+            return ordered_search(snap, request, execute_search)
         return execute_search(snap, request)
 
     def hybrid_search(

@@ -142,6 +142,8 @@ class SearchRequest:
     guarantee_timestamp: int = 0
     # Rerank functions applied to this search's hits (Milvus's ``ranker`` on search).
     ranker: FunctionScoreSpec | None = None
+    # ORDER BY as Milvus's ``order_by_fields`` spells it ("price:desc,meta[\"k\"]"), or "".
+    order_by: str = ""
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,9 @@ def _search_from_params(
         if key in params:
             search_params[key] = _loads(params[key]) if key != "analyzer_name" else params[key]
     group_by = params.get("group_by_field") or None
+    order_by = params.get("order_by_fields", "").strip()
+    if order_by and _bool(params, "iterator"):
+        raise ParameterError("order_by_fields is not supported when using search iterator")
     return SearchRequest(
         queries=queries,
         anns_field=params.get("anns_field") or None,
@@ -198,6 +201,7 @@ def _search_from_params(
         strict_group_size=_bool(params, "strict_group_size"),
         consistency_level=consistency[0],
         guarantee_timestamp=consistency[1],
+        order_by=order_by,
     )
 
 
