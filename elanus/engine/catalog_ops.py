@@ -14,6 +14,7 @@ from elanus.engine.api import (
     LoadState,
     PartitionInfo,
 )
+from elanus.engine.functions import field_analyzer
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
 from elanus.engine.state import EngineState
@@ -99,6 +100,10 @@ class CatalogOperations(EngineState):
     ) -> None:
         validate_name("collection", name)
         validated = validate_schema(schema, name)
+        for text_field in validated.fields:
+            if text_field.enable_analyzer or text_field.enable_match:
+                # Milvus builds the analyzer at create: bad params fail here, not on insert.
+                field_analyzer(text_field)
         level = ConsistencyLevel.parse(consistency_level)
         with self.catalog.lock:
             database = self._db(db)

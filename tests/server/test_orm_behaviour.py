@@ -144,3 +144,22 @@ def test_bitmap_index_refusals_are_worded_as_milvus(scalars: Collection) -> None
     for message, params in refusals.items():
         with pytest.raises(MilvusException, match=message):
             scalars.create_index("sparse", params)
+
+
+def test_unknown_tokenizer_is_refused_when_the_collection_is_created(alias: str) -> None:
+    schema = CollectionSchema(
+        [
+            FieldSchema("id", DataType.INT64, is_primary=True),
+            FieldSchema(
+                "body",
+                DataType.VARCHAR,
+                max_length=256,
+                enable_analyzer=True,
+                enable_match=True,
+                analyzer_params={"tokenizer": "NoSuchTokenizer"},
+            ),
+            FieldSchema("vec", DataType.FLOAT_VECTOR, dim=DIM),
+        ]
+    )
+    with pytest.raises(MilvusException, match="unsupported tokenizer"):
+        Collection("orm_bad_tokenizer", schema, using=alias)
