@@ -227,11 +227,14 @@ class _Evaluator:
             match, valid = self.pred(node.children[0])
             match = match.copy()
             valid = valid.copy()
+            falsified = valid & ~match
             for child in node.children[1:]:
                 m, v = self.pred(child)
                 match &= m
-                valid |= v
-            return match, valid
+                valid &= v
+                falsified |= v & ~m
+            # Kleene logic: one known false decides an AND, whatever else is unknown.
+            return match, valid | falsified
         if isinstance(node, ir.AnyOf):
             match, valid = self.pred(node.children[0])
             match = match.copy()
@@ -239,8 +242,9 @@ class _Evaluator:
             for child in node.children[1:]:
                 m, v = self.pred(child)
                 match |= m
-                valid |= v
-            return match, valid
+                valid &= v
+            # One known true decides an OR.
+            return match, valid | match
         if isinstance(node, ir.Negate):
             match, valid = self.pred(node.child)
             return ~match & valid, valid
@@ -318,6 +322,10 @@ class _Evaluator:
         if mask is None:
             return None
         valid = self.validity(self.array(target.column))
+        if not isinstance(node, ir.Contains):
+            # a path index answers only literals of its cast type, so a row without a
+            # value of that type at the path is unknown to the leaf, as in a scan
+            valid = valid & ~np.asarray(index.is_null(), dtype=bool)
         return np.asarray(mask, dtype=bool) & valid, valid
 
     def geo_by_index(self, node: ir.Geo) -> Result | None:
@@ -357,7 +365,7 @@ class _Evaluator:
         if isinstance(node.right, ir.Const):
             value = node.right.value
             if left.kind == "json":
-                return self.json_compare(left, op, value), left.valid
+                return self.json_compare(left, op, value)
             if left.kind == "str":
                 hit = _PC_CMP[op](left.data, pa.scalar(value, type=pa.string()))
                 return _bool_np(hit) & left.valid, left.valid
@@ -369,28 +377,34 @@ class _Evaluator:
             return _bool_np(_PC_CMP[op](left.data, right.data)) & valid, valid
         return np.asarray(_NP_CMP[op](left.data, right.data), dtype=bool) & valid, valid
 
-    def json_compare(self, vec: _Vec, op: str, value: Any) -> Mask:
+    def json_compare(self, vec: _Vec, op: str, value: Any) -> Result:
+        """A JSON value compares only with a literal of its kind: a missing path, a JSON
+        null or a value of another kind is unknown (neither it nor its negation matches)."""
         values: JsonValues = vec.data
         if isinstance(value, bool):
             mask, data = values.bools()
-            return mask & (data == value) & vec.valid
+            known = mask & vec.valid
+            return known & _NP_CMP[op](data, value), known
         if isinstance(value, (int, float)):
             mask, nums = values.numbers()
+            known = mask & vec.valid
             if isinstance(value, int):
                 exact, ints = values.integers()
                 inexact = mask & ~exact
                 hit = (exact & _NP_CMP[op](ints, np.int64(value))) | (
                     inexact & _NP_CMP[op](nums, np.float64(value))
                 )
-                return hit & vec.valid
-            return mask & _NP_CMP[op](nums, np.float64(value)) & vec.valid
+                return hit & known, known
+            return known & _NP_CMP[op](nums, np.float64(value)), known
         scalar = pa.scalar(value, type=pa.string())
-        return values.string_test(lambda d: _PC_CMP[op](d, scalar)) & vec.valid
+        known = values.strings()[0] & vec.valid
+        return values.string_test(lambda d: _PC_CMP[op](d, scalar)) & known, known
 
     def in_set(self, node: ir.InSet) -> Result:
         vec = self.value(node.value)
         if vec.kind == "json":
-            return _json_in(vec.data, node.values) & vec.valid, vec.valid
+            known = _json_kinds(vec.data, node.values) & vec.valid
+            return _json_in(vec.data, node.values) & known, known
         if not node.values:
             return np.zeros(self.n, dtype=bool), vec.valid
         if vec.kind == "str":
@@ -401,8 +415,9 @@ class _Evaluator:
     def like(self, node: ir.LikeMatch) -> Result:
         vec = self.value(node.value)
         if vec.kind == "json":
+            known = vec.data.strings()[0] & vec.valid
             hit = vec.data.string_test(lambda d: pc.match_like(d, node.pattern))
-            return hit & vec.valid, vec.valid
+            return hit & known, known
         return _bool_np(pc.match_like(vec.data, node.pattern)) & vec.valid, vec.valid
 
     def is_null(self, node: ir.IsNull) -> Result:
@@ -499,6 +514,18 @@ def _ask_index(index: ScalarIndex, node: ir.Predicate) -> Mask | None:
     if node.op == ">":
         return index.range(v, False, None, False)
     return index.range(v, True, None, False)
+
+
+def _json_kinds(values: JsonValues, items: Sequence[Any]) -> Mask:
+    """Rows whose JSON value is of a kind some item has: only those are known."""
+    out = np.zeros(values.n, dtype=bool)
+    if any(isinstance(v, bool) for v in items):
+        out |= values.bools()[0]
+    if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+        out |= values.numbers()[0]
+    if any(isinstance(v, str) for v in items):
+        out |= values.strings()[0]
+    return out
 
 
 def _json_in(values: JsonValues, items: Sequence[Any]) -> Mask:

@@ -186,9 +186,7 @@ class Reference:
     def pred(self, node: n.Node, row: Mapping[str, Any]) -> tuple[bool, bool]:
         if isinstance(node, n.Logical):
             results = [self.pred(o, row) for o in node.operands]
-            matches = [m for m, _ in results]
-            m = all(matches) if node.op == "and" else any(matches)
-            return m, any(v for _, v in results)
+            return _kleene(node.op, results)
         if isinstance(node, n.Not):
             m, v = self.pred(node.operand, row)
             return (not m) and v, v
@@ -197,13 +195,15 @@ class Reference:
                 return self.compare(node.ops[0], node.operands[0], node.operands[1], row)
             m1, v1 = self.compare(node.ops[0], node.operands[0], node.operands[1], row)
             m2, v2 = self.compare(node.ops[1], node.operands[1], node.operands[2], row)
-            return m1 and m2, v1 or v2
+            return _kleene("and", [(m1, v1), (m2, v2)])
         if isinstance(node, n.Term):
             v = self.value(node.value, row)
             items = self.const(node.items)
             if v is NULL or (isinstance(v, Json) and row_null(v)):
                 return False, False
             if isinstance(v, Json):
+                if not any(_same_type(v.value, i) for i in items):
+                    return False, False
                 hit = any(_same_type(v.value, i) and v.value == i for i in items)
             else:
                 if self.is_ts(node.value):
@@ -216,6 +216,8 @@ class Reference:
                 return False, False
             if isinstance(v, Json):
                 v = v.value
+                if not isinstance(v, str):
+                    return False, False
             hit = isinstance(v, str) and like_regex(node.pattern).fullmatch(v) is not None
             return hit, True
         if isinstance(node, n.IsNull):
@@ -273,9 +275,9 @@ class Reference:
         if isinstance(a, Json):
             if row_null(a):
                 return False, False
-            if op == "!=":
-                return not (_same_type(a.value, b) and a.value == b), True
-            return _same_type(a.value, b) and _CMP[op](a.value, b), True
+            if not _same_type(a.value, b):
+                return False, False
+            return _CMP[op](a.value, b), True
         return _CMP[op](a, b), True
 
     def call(self, node: n.Call, row: Mapping[str, Any]) -> tuple[bool, bool]:
@@ -314,6 +316,18 @@ class Reference:
                 return haversine_within(geom, query, float(self.const(node.args[2]))), True
             return bool(getattr(shapely, name[3:])(geom, query)), True
         raise TypeError(name)
+
+
+def _kleene(op: str, results: list[tuple[bool, bool]]) -> tuple[bool, bool]:
+    """AND/OR over (match, valid) pairs with SQL's three-valued logic, as Milvus does:
+    a known false decides an AND and a true decides an OR, else unknown wins."""
+    if op == "and":
+        if any(v and not m for m, v in results):
+            return False, True
+        return all(m for m, _ in results), all(v for _, v in results)
+    if any(m for m, _ in results):
+        return True, True
+    return False, all(v for _, v in results)
 
 
 def row_null(v: Json) -> bool:
