@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from elanus.engine.requests import QueryResult, SearchResults
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
+from elanus.schema.vector_validity import VALIDITY_PREFIX, is_validity_column
 
 __all__ = ["Hit", "Hits", "SearchResult", "column_values", "query_rows", "search_hits"]
 
@@ -158,7 +159,15 @@ def column_values(schema: CollectionSchema, name: str, column: Any) -> list[Any]
 def _rows(
     schema: CollectionSchema, columns: dict[str, Any], names: list[str], count: int
 ) -> list[dict[str, Any]]:
+    validity = {n: columns[n] for n in names if is_validity_column(n) and n in columns}
+    if validity:
+        names = [n for n in names if n not in validity]
     values = {name: column_values(schema, name, columns[name]) for name in names if name in columns}
+    for hidden, valid in validity.items():
+        name = hidden[len(VALIDITY_PREFIX) :]
+        if name in values:
+            # A nullable vector field's rows without a vector read None.
+            values[name] = [v if ok else None for v, ok in zip(values[name], _flags(valid))]
     meta = values.pop(DYNAMIC_FIELD_NAME, None)
     keys = list(values)
     lists = [values[k] for k in keys]
@@ -171,6 +180,12 @@ def _rows(
             row.update(meta[i])
         rows.append(row)
     return rows
+
+
+def _flags(valid: Any) -> list[bool]:
+    if isinstance(valid, (pa.Array, pa.ChunkedArray)):
+        return [bool(v) for v in valid.to_pylist()]
+    return np.asarray(valid, dtype=bool).tolist()
 
 
 def query_rows(schema: CollectionSchema, result: QueryResult) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from elanus.errors import InternalError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
+from elanus.schema.vector_validity import VALIDITY_PREFIX, is_validity_column
 
 __all__ = ["check_delete_keys", "check_insert_columns"]
 
@@ -41,6 +42,12 @@ def check_insert_columns(
                     "write batch carries the dynamic field $meta but the collection has none"
                 )
             _check_arrow(name, column, pa.string(), num_rows)
+            continue
+        if is_validity_column(name):
+            owner = schema.get(name[len(VALIDITY_PREFIX) :])
+            if owner is None or not (owner.dtype.is_vector and owner.nullable):
+                raise InternalError(f"write batch carries {name} for no nullable vector field")
+            _check_arrow(name, column, pa.bool_(), num_rows)
             continue
         field = schema.get(name)
         if field is None:

@@ -17,6 +17,7 @@ from elanus.engine.column_rows import concat_columns, take_rows
 from elanus.engine.segment import SealedSegment
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.schema import DYNAMIC_FIELD_NAME
+from elanus.schema.vector_validity import nullable_vector_fields, validity_column_name
 
 __all__ = ["CompactionPlan", "plan_compaction", "run_compaction"]
 
@@ -57,6 +58,7 @@ def _merge(
         return None
     schema = data.schema
     names = [f.name for f in schema.fields]
+    names.extend(validity_column_name(f.name) for f in nullable_vector_fields(schema))
     if schema.enable_dynamic_field:
         names.append(DYNAMIC_FIELD_NAME)
     columns = {

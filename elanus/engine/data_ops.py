@@ -25,7 +25,7 @@ from elanus.engine.requests import (
     SearchResults,
     WriteResult,
 )
-from elanus.engine.segment import null_column
+from elanus.engine.segment import column_of_nulls
 from elanus.engine.snapshot import Snapshot
 from elanus.engine.state import EngineState
 from elanus.engine.timestamps import read_timestamp
@@ -40,6 +40,7 @@ from elanus.expr import compile_filter
 from elanus.schema import CollectionSchema, DataType
 from elanus.schema.arrow import arrow_type
 from elanus.schema.columns import normalize_columns
+from elanus.schema.vector_validity import validity_column_name
 
 __all__ = ["DataOperations"]
 
@@ -216,6 +217,9 @@ class DataOperations(EngineState):
         have[q_all] = True
         out = dict(cols)
         names = [f.name for f in missing] + (["$meta"] if missing_meta else [])
+        names.extend(
+            validity_column_name(f.name) for f in missing if f.dtype.is_vector and f.nullable
+        )
         for name in names:
             f = schema.get(name)
             absent = np.flatnonzero(~have)
@@ -225,9 +229,9 @@ class DataOperations(EngineState):
                 )
             parts = [take_rows(seg.column(name), rows) for seg, rows in found]
             if len(absent):
-                parts.append(null_column(f, len(absent)))
+                parts.append(column_of_nulls(schema, name, len(absent)))
             if not parts:
-                out[name] = null_column(f, n)
+                out[name] = column_of_nulls(schema, name, n)
                 continue
             values = concat_columns(parts)
             if isinstance(values, pa.Array) and f is not None and not f.dtype.is_vector:

@@ -24,6 +24,7 @@ from elanus.engine.search_kernels import Candidates
 from elanus.engine.search_merge import take_window
 from elanus.engine.search_plan import SearchSpec, check_window, plan_search, resolve_group_field
 from elanus.engine.snapshot import Snapshot
+from elanus.engine.vector_validity import mask_null_vectors
 from elanus.errors import ParameterError
 from elanus.text.rerank import Reranker, RRFRanker, SearchHits, create_reranker
 
@@ -126,6 +127,7 @@ def _run_leg(snapshot: Snapshot, leg: SearchRequest, decay_field: str | None) ->
     masks = snapshot_masks(
         snapshot, compile_request_filter(snapshot, leg.filter, leg.filter_params)
     )
+    masks = mask_null_vectors(snapshot, spec.field, masks)
     outcome = search_candidates(snapshot, spec, queries, masks, spec.k)
     hits, topks = take_window(outcome.candidates, int(queries.shape[0]), 0, spec.limit)
     pk = snapshot.schema.primary_field.name

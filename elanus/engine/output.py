@@ -23,6 +23,11 @@ from elanus.errors import ParameterError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, FunctionType
 from elanus.schema.arrow import scalar_arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
+from elanus.schema.vector_validity import (
+    is_validity_column,
+    nullable_vector_fields,
+    validity_column_name,
+)
 
 __all__ = [
     "COUNT_FIELD",
@@ -136,6 +141,11 @@ def _plan_output(
     fields = list(dict.fromkeys(fields))
     keys = [] if whole_meta else list(dict.fromkeys(keys))
     names = list(fields) + keys
+    # A nullable vector field travels with its hidden validity column, so the
+    # front doors can answer None for the rows without a vector.
+    fields.extend(
+        validity_column_name(f.name) for f in nullable_vector_fields(schema) if f.name in fields
+    )
     if whole_meta:
         names.append(DYNAMIC_FIELD_NAME)
     return OutputPlan(tuple(fields), tuple(keys), whole_meta, tuple(names))
@@ -177,7 +187,7 @@ def gather_columns(
     out: dict[str, Any] = {}
     schema = snapshot.schema
     for name in plan.fields:
-        fs = schema.field(name)
+        fs = None if is_validity_column(name) else schema.field(name)
         parts = [_take(snapshot, seg, name, fs, take_rows) for seg, take_rows in groups]
         out[name] = _reorder(_concat(parts, fs), inverse)
     if plan.wants_meta:

@@ -44,6 +44,7 @@ from elanus.engine.search_plan import (
     plan_segments,
 )
 from elanus.engine.snapshot import Snapshot
+from elanus.engine.vector_validity import mask_null_vectors
 from elanus.errors import NotSupportedError, ParameterError
 from elanus.schema import DataType, FieldSchema
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
@@ -103,6 +104,7 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
     masks = snapshot_masks(
         snap, compile_request_filter(snap, request.filter, request.filter_params)
     )
+    masks = mask_null_vectors(snap, spec.field, masks)
     if request.ranker is not None and spec.group_by_field is not None:
         raise ParameterError("a search with a rerank function does not support grouping")
     if spec.group_by_field is not None:

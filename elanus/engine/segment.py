@@ -21,6 +21,7 @@ from elanus.engine.keys import SortedKeys, as_key_array
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
+from elanus.schema.vector_validity import is_validity_column
 from elanus.storage import SegmentData as StoredSegment
 
 __all__ = ["GrowingSegment", "SealedSegment", "null_column"]
@@ -41,6 +42,14 @@ def null_column(field: FieldSchema | None, num_rows: int) -> Any:
     if field.default_value is not None:
         return pa.array([field.default_value] * num_rows, type=typ)
     return pa.nulls(num_rows, type=typ)
+
+
+def column_of_nulls(schema: CollectionSchema, name: str, num_rows: int) -> Any:
+    """``null_column`` by column name; a nullable vector field's validity column
+    reads False (no vector) where the rows never had one."""
+    if is_validity_column(name):
+        return pa.array(np.zeros(num_rows, dtype=bool), type=pa.bool_())
+    return null_column(schema.get(name), num_rows)
 
 
 class _DenseBuffer:
@@ -139,7 +148,7 @@ class GrowingSegment:
             else:
                 buf = _ChunkBuffer(sp.issparse(value), getattr(value, "type", None))
             if self.num_rows:  # a field added after rows arrived
-                buf.append(null_column(self.schema.get(name), self.num_rows))
+                buf.append(column_of_nulls(self.schema, name, self.num_rows))
             self._columns[name] = buf
         return buf
 
@@ -158,7 +167,7 @@ class GrowingSegment:
             self.size_bytes += _nbytes(value)
         for name, buf in self._columns.items():
             if name not in columns:
-                buf.append(null_column(self.schema.get(name), n))
+                buf.append(column_of_nulls(self.schema, name, n))
         if self._int_pk:
             self._pks.append(as_key_array(pks).reshape(-1, 1))
         else:
@@ -173,7 +182,7 @@ class GrowingSegment:
     def column(self, name: str) -> Any:
         buf = self._columns.get(name)
         if buf is None:
-            return null_column(self.schema.get(name), self.num_rows)
+            return column_of_nulls(self.schema, name, self.num_rows)
         return buf.get()
 
     def primary_keys(self) -> np.ndarray | pa.Array:
@@ -245,7 +254,7 @@ class SealedSegment:
     def column(self, name: str) -> Any:
         if name in self._stored:
             return self.files.column(name)
-        return null_column(self.schema.get(name), self.num_rows)
+        return column_of_nulls(self.schema, name, self.num_rows)
 
     def primary_keys(self) -> np.ndarray | pa.Array:
         return self.files.primary_keys()

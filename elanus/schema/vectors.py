@@ -17,7 +17,7 @@ from elanus.schema.column_checks import check_rows
 from elanus.schema.field import FieldSchema
 from elanus.schema.types import DataType, dense_vector_numpy_dtype
 
-__all__ = ["SPARSE_WIDTH", "dense_vector_column", "sparse_vector_column"]
+__all__ = ["SPARSE_WIDTH", "dense_vector_column", "expand_vector_rows", "sparse_vector_column"]
 
 SPARSE_WIDTH = 2**32
 
@@ -230,3 +230,19 @@ def _sparse_row(f: FieldSchema, row: Any, i: int) -> tuple[np.ndarray, np.ndarra
         f"The data type of field {f.name} doesn't match, expected: SPARSE_FLOAT_VECTOR, "
         f"got {type(row).__name__} at row {i}"
     )
+
+
+def expand_vector_rows(column: Any, valid: np.ndarray) -> Any:
+    """Spread the vectors of the valid rows over ``len(valid)`` rows; the others
+    are zero (dense) or empty (sparse)."""
+    import scipy.sparse as sp
+
+    n = len(valid)
+    if isinstance(column, np.ndarray):
+        out = np.zeros((n, column.shape[1]), dtype=column.dtype)
+        out[valid] = column
+        return out
+    counts = np.zeros(n, dtype=np.int64)
+    counts[valid] = np.diff(column.indptr)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return sp.csr_array((column.data, column.indices, indptr), shape=(n, column.shape[1]))

@@ -31,6 +31,7 @@ from elanus.errors import FieldNotFound, StorageError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
+from elanus.schema.vector_validity import is_validity_column
 from elanus.storage.batch_codec import decode_column, encode_column
 from elanus.storage.fs import FileSystem, join
 
@@ -148,6 +149,11 @@ def write_segment(
             else:
                 scalar_names.append(fld.name)
                 arrays.append(_scalar_array(fld.name, arrow_type(fld), column, num_rows))
+        for name, column in columns.items():
+            # nullable vector fields' row validity (elanus.schema.vector_validity)
+            if is_validity_column(name):
+                scalar_names.append(name)
+                arrays.append(_scalar_array(name, pa.bool_(), column, num_rows))
         if schema.enable_dynamic_field:
             scalar_names.append(DYNAMIC_FIELD_NAME)
             arrays.append(
