@@ -214,6 +214,8 @@ def _queries_of(request: milvus_pb2.SearchRequest) -> Any:
 
 
 def search_from_proto(request: milvus_pb2.SearchRequest) -> SearchRequest:
+    if len(request.function_chains):
+        raise NotSupportedError("search function chains are not supported by Elanus")
     params = {kv.key: kv.value for kv in request.search_params}
     built = _search_from_params(
         params,

@@ -163,3 +163,19 @@ def test_unknown_tokenizer_is_refused_when_the_collection_is_created(alias: str)
     )
     with pytest.raises(MilvusException, match="unsupported tokenizer"):
         Collection("orm_bad_tokenizer", schema, using=alias)
+
+
+def test_search_function_chains_are_refused_not_ignored(docs: Collection) -> None:
+    from pymilvus.function_chain import FunctionChain, FunctionChainExpr, FunctionChainStage, col
+
+    chain = FunctionChain(FunctionChainStage.L0_RERANK, name="plus_id").map(
+        "$score", FunctionChainExpr("num_combine", args=(col("$score"), col("$id")))
+    )
+    with pytest.raises(MilvusException, match="function chains are not supported"):
+        docs.search(
+            VECTORS[:1].tolist(),
+            "vec",
+            {"metric_type": "L2"},
+            limit=3,
+            function_chains=[chain],
+        )
