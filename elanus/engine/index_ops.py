@@ -69,7 +69,9 @@ class IndexOperations(EngineState):
                 key = field.name
             else:
                 # wrong type/field/params fail now, as in Milvus
-                key = scalar_target(data.schema, spec.field_name, index_type, params).key
+                # given as typed, so a refusal names the type as the user wrote it
+                raw_type = spec.index_type or "AUTOINDEX"
+                key = scalar_target(data.schema, spec.field_name, raw_type, params).key
             field_name = spec.field_name
             name = spec.index_name or field_name
             specs = {self._key(data, i): i for i in meta.indexes}

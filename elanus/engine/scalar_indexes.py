@@ -75,8 +75,11 @@ def extract_json_path(arr: pa.Array, path: tuple[str | int, ...], cast_type: str
     """The values at ``path`` cast to ``cast_type`` (``json_cast_arrow_type``): null
     where the path is absent or holds another type; ARRAY_* keep the elements of the
     cast type of list values."""
-    values = json_path_values(arr, path)
     cast_type = cast_type.strip().upper()
+    if cast_type == "JSON":
+        # a JSON-typed path index keeps no values (its filters scan): nothing to read
+        return pa.nulls(len(arr), pa.string())
+    values = json_path_values(arr, path)
     if cast_type.startswith("ARRAY_"):
         is_list, lengths, flat = values.lists()
         element = cast_type[len("ARRAY_") :]

@@ -163,7 +163,25 @@ _SPARSE_SEARCH = (
     # cannot know on its own (the engine passes it per search).
     ParamSpec("bm25_avgdl", "float", None, 1, 3.4e38),
 )
-_ALGOS = ("DAAT_MAXSCORE", "DAAT_WAND", "TAAT_NAIVE")
+_ALGOS = (
+    "DAAT_MAXSCORE",
+    "DAAT_WAND",
+    "TAAT_NAIVE",
+    "SINDI",
+    "BLOCK_MAX_MAXSCORE",
+    "BLOCK_MAX_WAND",
+)
+# Storage and traversal knobs of Milvus's sparse algorithms. Every algorithm here
+# scores exhaustively, so they are validated and recorded but change no result.
+_SPARSE_LAYOUT = (
+    ParamSpec("sindi_window_size", "int", None, 1024, 65535),
+    ParamSpec("block_max_block_size", "int", None, 1, _INT_MAX),
+    ParamSpec("inverted_index_codec", "str", None),
+    ParamSpec("quant_type", "str", None),
+)
+_SPARSE_CODECS = ("block_streamvbyte", "block_maskedvbyte")
+# quant_type's values per metric: IP stores weights as floats, BM25 term counts
+_SPARSE_QUANT = {"IP": ("fp32", "fp16", "bf16"), "BM25": ("u32", "u16")}
 
 INDEX_SPECS: dict[str, IndexSpec] = {
     spec.name: spec
@@ -283,15 +301,18 @@ INDEX_SPECS: dict[str, IndexSpec] = {
             "SPARSE_INVERTED_INDEX",
             frozenset({DataType.SPARSE_FLOAT_VECTOR}),
             _SPARSE_METRICS,
-            (ParamSpec("inverted_index_algo", "str", "DAAT_MAXSCORE", choices=_ALGOS),)
-            + _SPARSE_BUILD,
+            (ParamSpec("inverted_index_algo", "str", "DAAT_MAXSCORE"),)
+            + _SPARSE_BUILD
+            + _SPARSE_LAYOUT,
             _SPARSE_SEARCH,
         ),
         IndexSpec(
             "SPARSE_WAND",
             frozenset({DataType.SPARSE_FLOAT_VECTOR}),
             _SPARSE_METRICS,
-            (ParamSpec("inverted_index_algo", "str", "DAAT_WAND", choices=_ALGOS),) + _SPARSE_BUILD,
+            (ParamSpec("inverted_index_algo", "str", "DAAT_WAND"),)
+            + _SPARSE_BUILD
+            + _SPARSE_LAYOUT,
             _SPARSE_SEARCH,
         ),
     )
@@ -447,11 +468,37 @@ def check_build_params(
             raise ParameterError(
                 f"dim ({dim}) should be a multiple of mh_element_bit_width ({width})"
             )
+    if spec.name in ("SPARSE_INVERTED_INDEX", "SPARSE_WAND"):
+        _check_sparse_layout(metric, out)
     if "refine_type" in out and not out.get("refine", False):
         raise ParameterError("refine_type is set but refine is false")
     if out.get("refine") and "refine_type" not in out:
         out["refine_type"] = "FP32"
     return concrete, metric, out
+
+
+def _check_sparse_layout(metric: str, out: dict[str, Any]) -> None:
+    """Milvus's checks of a sparse index's algorithm, codec and quantisation."""
+    algo = str(out["inverted_index_algo"]).strip().upper()
+    if algo not in _ALGOS:
+        raise ParameterError(
+            f"sparse inverted index algo {out['inverted_index_algo']} not found or not supported, "
+            f"supported: [{' '.join(_ALGOS)}]"
+        )
+    out["inverted_index_algo"] = algo
+    codec = out.get("inverted_index_codec")
+    if codec is not None and str(codec).strip().lower() not in _SPARSE_CODECS:
+        raise ParameterError(
+            f"inverted_index_codec {codec} not found or not supported, "
+            f"supported: [{' '.join(_SPARSE_CODECS)}]"
+        )
+    quant = out.get("quant_type")
+    allowed = _SPARSE_QUANT.get(metric, ())
+    if quant is not None and str(quant).strip().lower() not in allowed:
+        raise ParameterError(
+            f"quant_type {quant} is not supported for metric {metric}, "
+            f"supported: [{' '.join(allowed)}]"
+        )
 
 
 def check_search_params(

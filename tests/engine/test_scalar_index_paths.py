@@ -234,7 +234,7 @@ def test_indexes_load_on_reopen_without_rebuild(
                 "meta", "BITMAP", "x", params={"json_path": 'meta["a"]', "json_cast_type": "DOUBLE"}
             ),
             ParameterError,
-            "INVERTED or AUTOINDEX",
+            "BITMAP index on a JSON path takes json_cast_type BOOL or VARCHAR",
         ),
         (
             IndexSpec(

@@ -121,7 +121,7 @@ def test_sparse_params():
         sparse, "SPARSE_INVERTED_INDEX", "IP", {"inverted_index_algo": "taat_naive"}
     )
     assert got["params"]["inverted_index_algo"] == "TAAT_NAIVE"
-    with pytest.raises(ParameterError, match="inverted_index_algo"):
+    with pytest.raises(ParameterError, match="sparse inverted index algo FAST not found"):
         validate_index_params(
             sparse, "SPARSE_INVERTED_INDEX", "IP", {"inverted_index_algo": "FAST"}
         )

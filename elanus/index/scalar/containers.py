@@ -5,7 +5,10 @@ The engine extracts the values: a JSON path index is built from the values at
 ``json_path`` cast to ``json_cast_type`` (null where the path is absent or holds
 another type), so this layer never parses JSON. A question about a value of another
 type is answered with None (the filter scans), because the rows holding such values
-were left out of the index.
+were left out of the index. A path index is INVERTED, STL_SORT or BITMAP over those
+values, as Milvus allows. ``json_cast_type`` JSON (Milvus's flat index over every
+value under the path) holds no values here and answers None to every question: the
+filter scans, which selects the same rows.
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from elanus.index.scalar.columns import DistinctColumn, unique_mask
-from elanus.index.scalar.indexes import InvertedIndex, SavedIndex
+from elanus.index.scalar.indexes import BitmapIndex, InvertedIndex, SavedIndex, SortIndex
 
 __all__ = ["JSON_CAST_TYPES", "ArrayIndex", "JsonPathIndex", "json_cast_arrow_type"]
 
 _ELEMENT_TYPES = {"BOOL": pa.bool_(), "DOUBLE": pa.float64(), "VARCHAR": pa.string()}
-JSON_CAST_TYPES = frozenset({*_ELEMENT_TYPES, *(f"ARRAY_{t}" for t in _ELEMENT_TYPES)})
+JSON_CAST_TYPES = frozenset({*_ELEMENT_TYPES, *(f"ARRAY_{t}" for t in _ELEMENT_TYPES), "JSON"})
+_PATH_INDEXES: dict[str, type[InvertedIndex] | type[SortIndex]] = {
+    "INVERTED": InvertedIndex,
+    "BITMAP": BitmapIndex,
+    "STL_SORT": SortIndex,
+}
 # float64 holds every integer below this exactly, so comparing an integer literal with
 # float64 values gives what an exact integer comparison gives
 _EXACT_INT = 2**53
@@ -33,16 +41,20 @@ def json_cast_arrow_type(cast_type: str) -> pa.DataType:
     """The Arrow type the engine extracts a JSON path into for ``cast_type``."""
     if cast_type.startswith("ARRAY_"):
         return pa.list_(_ELEMENT_TYPES[cast_type[len("ARRAY_") :]])
+    if cast_type == "JSON":
+        return pa.string()
     return _ELEMENT_TYPES[cast_type]
 
 
 def _kind_of(element: str) -> str:
-    return {"BOOL": "bool", "DOUBLE": "num", "VARCHAR": "str"}[element]
+    return {"BOOL": "bool", "DOUBLE": "num", "VARCHAR": "str", "JSON": "none"}[element]
 
 
 def _accepts(kind: str, value: Any) -> bool:
     if kind == "any":
         return True
+    if kind == "none":
+        return False
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "str":
@@ -53,25 +65,31 @@ def _accepts(kind: str, value: Any) -> bool:
 
 
 class JsonPathIndex(SavedIndex):
-    """INVERTED over the values at one JSON path cast to BOOL, DOUBLE or VARCHAR."""
+    """INVERTED, STL_SORT or BITMAP over the values at one JSON path cast to BOOL,
+    DOUBLE or VARCHAR (JSON: no values, every question scans)."""
 
     index_type = "INVERTED"
 
-    def __init__(self, cast_type: str, values: pa.Array) -> None:
+    def __init__(self, cast_type: str, values: pa.Array, index_type: str = "INVERTED") -> None:
         self.cast_type = cast_type
         self.kind = _kind_of(cast_type)
-        self.inner = InvertedIndex(values)
+        self.index_type = index_type
+        if cast_type == "JSON":
+            values = pa.nulls(len(values), pa.string())
+        self.inner: InvertedIndex | SortIndex = _PATH_INDEXES[index_type](values)
         self.num_rows = self.inner.num_rows
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray | pa.Array]]:
-        return {"cast_type": self.cast_type}, self.inner.state()[1]
+        meta, arrays = self.inner.state()
+        return {**meta, "cast_type": self.cast_type, "index_type": self.index_type}, arrays
 
     @classmethod
     def restore(cls, meta: dict[str, Any], arrays: dict[str, Any]) -> JsonPathIndex:
         index = cls.__new__(cls)
         index.cast_type = str(meta["cast_type"])
         index.kind = _kind_of(index.cast_type)
-        index.inner = InvertedIndex.restore({}, arrays)
+        index.index_type = str(meta.get("index_type", "INVERTED"))
+        index.inner = _PATH_INDEXES[index.index_type].restore(meta, arrays)
         index.num_rows = index.inner.num_rows
         return index
 
@@ -84,7 +102,7 @@ class JsonPathIndex(SavedIndex):
         self, lower: Any, lower_inclusive: bool, upper: Any, upper_inclusive: bool
     ) -> np.ndarray | None:
         bounds = [b for b in (lower, upper) if b is not None]
-        if self.kind == "bool" or not all(_accepts(self.kind, b) for b in bounds):
+        if self.kind in ("bool", "none") or not all(_accepts(self.kind, b) for b in bounds):
             return None
         return self.inner.range(lower, lower_inclusive, upper, upper_inclusive)
 

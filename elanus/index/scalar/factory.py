@@ -89,11 +89,25 @@ def _gram(params: Mapping[str, Any], key: str) -> int:
     return value
 
 
+# The cast types each index type takes on a JSON path (Milvus's combinations).
+_JSON_PATH_CASTS = {
+    "INVERTED": JSON_CAST_TYPES,
+    "STL_SORT": frozenset({"DOUBLE", "VARCHAR"}),
+    "BITMAP": frozenset({"BOOL", "VARCHAR"}),
+}
+# Milvus's wording when an index type cannot hold a JSON path at all.
+_JSON_REFUSALS = {
+    "TRIE": "TRIE are only supported on varchar field",
+    "NGRAM": "NGRAM index is not supported on JSON field",
+    "RTREE": "RTREE index can only be built on a GEOMETRY field",
+}
+
+
 def _json_params(field: FieldSchema, name: str, params: Mapping[str, Any]) -> str:
-    if name != "INVERTED":
+    if name not in _JSON_PATH_CASTS:
         raise ParameterError(
-            f"index type {name} is not supported on JSON field {field.name}: "
-            "a JSON path index must be INVERTED or AUTOINDEX"
+            _JSON_REFUSALS.get(name, f"index type {name} is not supported on JSON field")
+            + f", field {field.name} is JSON"
         )
     cast = params.get("json_cast_type")
     if cast is None or str(cast).strip() == "":
@@ -106,6 +120,11 @@ def _json_params(field: FieldSchema, name: str, params: Mapping[str, Any]) -> st
         raise ParameterError(
             f"json_cast_type {params['json_cast_type']} is not supported, "
             f"supported types are {sorted(JSON_CAST_TYPES)}"
+        )
+    if cast not in _JSON_PATH_CASTS[name]:
+        raise ParameterError(
+            f"{name} index on a JSON path takes json_cast_type "
+            f"{' or '.join(sorted(_JSON_PATH_CASTS[name]))}, got {cast}"
         )
     if params.get("json_cast_function"):
         raise NotSupportedError(
@@ -132,7 +151,9 @@ def validate_scalar_index(
         name = "RTREE" if dtype == DataType.GEOMETRY else "INVERTED"
     if name not in _SUPPORTED:
         raise ParameterError(
-            f"invalid index type: {index_type}, scalar index types are {sorted(SCALAR_INDEX_TYPES)}"
+            "invalid parameter[expected=valid index]"
+            f"[actual=invalid index type: {str(index_type).strip()}], "
+            f"scalar index types are {sorted(SCALAR_INDEX_TYPES)}"
         )
     if dtype == DataType.JSON:
         _json_params(field, name, params)
@@ -201,7 +222,7 @@ def create_scalar_index(
         if cast.startswith("ARRAY_"):
             kind = {"ARRAY_BOOL": "bool", "ARRAY_DOUBLE": "num", "ARRAY_VARCHAR": "str"}[cast]
             return ArrayIndex(column, kind, cast)
-        return JsonPathIndex(cast, column)
+        return JsonPathIndex(cast, column, name)
     if dtype == DataType.ARRAY:
         return ArrayIndex(column)
     if name == "RTREE":
