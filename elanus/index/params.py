@@ -78,9 +78,11 @@ class ParamSpec:
             above = value >= hi if self.hi_open else value > hi
             if value < lo or above:
                 close = ")" if self.hi_open else "]"
+                # Milvus prints a float parameter's bounds with six decimals
+                fmt = _fmt if self.kind == "int" else _fmt_float
                 raise ParameterError(
                     f"Out of range in json: param '{self.name}' ({raw}) should be in range "
-                    f"[{_fmt(lo)}, {_fmt(hi)}{close}"
+                    f"[{fmt(lo)}, {fmt(hi)}{close}"
                 )
         return value
 
@@ -98,6 +100,10 @@ def _fmt(x: float) -> str:
     if x in (math.inf, -math.inf):
         return str(x)
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _fmt_float(x: float) -> str:
+    return str(x) if x in (math.inf, -math.inf) else f"{x:f}"
 
 
 def _coerce(spec: ParamSpec, raw: Any) -> Any:

@@ -197,3 +197,28 @@ def test_json_path_index_combinations_milvus_refuses(
         client.create_index(fresh, index_params)
     assert info.value.code == 1100
     assert message in info.value.message
+
+
+def test_float_search_param_bounds_are_printed_with_six_decimals(
+    client: MilvusClient, fresh: str
+) -> None:
+    _sparse_collection(client, fresh, ["sv"])
+    client.insert(fresh, [{"id": i, "sv": _sparse_row(i)} for i in range(ROWS)])
+    index_params = client.prepare_index_params()
+    index_params.add_index(
+        field_name="sv",
+        index_type="SPARSE_INVERTED_INDEX",
+        metric_type="IP",
+        params={"inverted_index_algo": "BLOCK_MAX_WAND"},
+    )
+    client.create_index(fresh, index_params)
+    client.load_collection(fresh)
+    with pytest.raises(MilvusException) as info:
+        client.search(
+            fresh,
+            [{1: 1.0}],
+            anns_field="sv",
+            limit=3,
+            search_params={"metric_type": "IP", "params": {"dim_max_score_ratio": 1.4}},
+        )
+    assert "should be in range [0.500000, 1.300000]" in info.value.message
