@@ -24,6 +24,7 @@ from elanus.errors import DataError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
 from elanus.schema.arrow import SCALAR_ARROW_TYPES
 from elanus.schema.types import dense_vector_numpy_dtype
+from elanus.schema.vector_validity import is_validity_column, validity_column_name
 
 __all__ = [
     "columns_from_fields_data",
@@ -290,6 +291,11 @@ def columns_from_fields_data(
         if name in columns:
             raise DataError(f"duplicated field name {name} in insert data")
         columns[name] = _column_from_field_data(fd, num_rows)
+        if DataType(fd.type).is_vector and len(fd.valid_data):
+            # The vectors of the valid rows only; the engine spreads them out.
+            columns[validity_column_name(name)] = pa.array(
+                np.asarray(fd.valid_data, dtype=bool), type=pa.bool_()
+            )
     return columns
 
 
@@ -429,9 +435,13 @@ def fields_data_from_columns(
     """Output columns, in ``names`` order, typed by the schema where it names them."""
     out: list[schema_pb2.FieldData] = []
     for name in names:
-        if name not in columns:
+        if name not in columns or is_validity_column(name):
             continue
         column = columns[name]
+        valid = columns.get(validity_column_name(name))
+        if valid is not None:
+            out.append(_nullable_vector_field_data(name, column, valid, schema))
+            continue
         if name == DYNAMIC_FIELD_NAME:
             out.append(field_data_from_column(name, DataType.JSON, column, is_dynamic=True))
             continue
@@ -441,6 +451,24 @@ def fields_data_from_columns(
         else:
             out.append(field_data_from_column(name, _wire_type_of(column), column))
     return out
+
+
+def _nullable_vector_field_data(
+    name: str, column: Any, valid: Any, schema: CollectionSchema | None
+) -> schema_pb2.FieldData:
+    """A nullable vector field as the protocol carries it: ``valid_data`` for every
+    row and the vectors of the valid rows only."""
+    if isinstance(valid, (pa.Array, pa.ChunkedArray)):
+        valid = valid.to_numpy(zero_copy_only=False)
+    mask = np.asarray(valid, dtype=bool)
+    field = schema.get(name) if schema is not None else None
+    dtype = field.dtype if field is not None else _wire_type_of(column)
+    kept = sp.csr_array(column)[mask] if sp.issparse(column) else np.asarray(column)[mask]
+    fd = field_data_from_column(
+        name, dtype, kept, field_id=field.field_id if field is not None else 0
+    )
+    fd.valid_data.extend(mask.tolist())
+    return fd
 
 
 def json_dumps(value: Any) -> bytes:
