@@ -271,6 +271,10 @@ class _Checker:
                 self.fail(
                     f"like applies to VARCHAR fields and JSON values, not {describe(target)}", node
                 )
+            trailing = len(node.pattern) - len(node.pattern.rstrip("\\"))
+            if trailing % 2:
+                # An escape with nothing after it: Milvus's matcher refuses it.
+                self.fail(f"invalid LIKE pattern {node.pattern!r}: it ends in a lone escape", node)
             return ir.LikeMatch(target, node.pattern)
         if isinstance(node, n.IsNull):
             if not isinstance(node.value, n.Path):

@@ -75,6 +75,18 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+def _as_column_type(data: Any, value: Any) -> Any:
+    """A number compared with a FLOAT column is first rounded to float32, as Milvus
+    casts a literal to the field's type: a float32 value equals its own literal."""
+    if (
+        getattr(data, "dtype", None) == np.float32
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
+        return np.float32(value)
+    return _scalar(value)
+
+
 class _Evaluator:
     def __init__(self, source: ColumnSource) -> None:
         self.src = source
@@ -369,7 +381,7 @@ class _Evaluator:
             if left.kind == "str":
                 hit = _PC_CMP[op](left.data, pa.scalar(value, type=pa.string()))
                 return _bool_np(hit) & left.valid, left.valid
-            hit = _NP_CMP[op](left.data, _scalar(value))
+            hit = _NP_CMP[op](left.data, _as_column_type(left.data, value))
             return np.asarray(hit, dtype=bool) & left.valid, left.valid
         right = self.value(node.right)
         valid = left.valid & right.valid
@@ -410,7 +422,10 @@ class _Evaluator:
         if vec.kind == "str":
             hit = pc.is_in(vec.data, value_set=pa.array(node.values, type=pa.string()))
             return _bool_np(hit) & vec.valid, vec.valid
-        return np.isin(vec.data, np.asarray(node.values)) & vec.valid, vec.valid
+        items = np.asarray(node.values)
+        if vec.data.dtype == np.float32 and items.dtype.kind in "if":
+            items = items.astype(np.float32)
+        return np.isin(vec.data, items) & vec.valid, vec.valid
 
     def like(self, node: ir.LikeMatch) -> Result:
         vec = self.value(node.value)

@@ -109,6 +109,8 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return int(meta.start_pos)
 
     def string(self, meta: Any, c: list[Token]) -> n.Literal:
+        if c[0].type == "RAW_STRING":
+            return n.Literal(str(c[0])[2:-1], _pos(c[0]))
         return n.Literal(unescape(str(c[0])[1:-1]), _pos(c[0]))
 
     def integer(self, meta: Any, c: list[Token]) -> n.Literal:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import shapely
 
 from elanus.expr import nodes as n
@@ -208,6 +209,8 @@ class Reference:
             else:
                 if self.is_ts(node.value):
                     items = [parse_instant(i) if isinstance(i, str) else i for i in items]
+                if self.is_float32(node.value):
+                    items = [float(np.float32(i)) if _is_num(i) else i for i in items]
                 hit = v in items
             return (not hit if node.negate else hit), True
         if isinstance(node, n.Like):
@@ -250,6 +253,12 @@ class Reference:
             return True
         return field.dtype == DataType.JSON and bool(node.keys)
 
+    def is_float32(self, node: n.Node) -> bool:
+        if not isinstance(node, n.Path) or node.keys:
+            return False
+        f = self.schema.get(node.name)
+        return f is not None and f.dtype == DataType.FLOAT
+
     def is_ts(self, node: n.Node) -> bool:
         if isinstance(node, n.Path):
             f = self.schema.get(node.name)
@@ -270,6 +279,11 @@ class Reference:
             a = parse_instant(a)
         if a is NULL or b is NULL:
             return False, False
+        # Milvus casts a literal to a FLOAT field's type before comparing.
+        if self.is_float32(ln) and isinstance(rn, n.Literal) and _is_num(b):
+            b = float(np.float32(b))
+        if self.is_float32(rn) and isinstance(ln, n.Literal) and _is_num(a):
+            a = float(np.float32(a))
         if isinstance(b, Json):
             a, b, op = b, a, _FLIP[op]
         if isinstance(a, Json):

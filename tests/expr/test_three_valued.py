@@ -1,11 +1,15 @@
 """Milvus's three-valued filter logic: a missing JSON path, a JSON null or a value of
 another kind is unknown, and neither it nor its negation matches; AND and OR follow
-SQL's rules (a known false decides an AND, a true decides an OR)."""
+SQL's rules (a known false decides an AND, a true decides an OR). Also the literal
+rules Milvus's client suite checks: raw strings and lone escapes in LIKE patterns,
+and FLOAT fields compared at float32."""
 
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
+from elanus.errors import ExpressionError
 from elanus.expr import ArrowColumnSource, compile_filter
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 
@@ -44,3 +48,53 @@ def test_and_or_follow_three_valued_logic() -> None:
     assert rows('not (j["a"] == 2 or j["a"] == 3)') == []
     assert rows('not (j["a"] == 2 or j["b"] == 1)') == []
     assert rows('j["a"] == 2 or j["b"] == 1') == [4]
+
+
+LIKE_SCHEMA = CollectionSchema(
+    fields=(
+        FieldSchema("id", DataType.INT64, is_primary=True),
+        FieldSchema("v", DataType.VARCHAR, params={"max_length": 16}),
+    )
+)
+WORDS = ["abc%def", "abc_def", "abcXdef", "xyzabc%"]
+WORD_SOURCE = ArrowColumnSource({"id": pa.array(range(4)), "v": pa.array(WORDS)})
+
+
+def words(expr: str) -> list[str]:
+    mask = compile_filter(expr, LIKE_SCHEMA).evaluate(WORD_SOURCE)
+    return [w for w, hit in zip(WORDS, mask.tolist(), strict=True) if hit]
+
+
+def test_raw_string_keeps_like_escapes_verbatim() -> None:
+    assert words(r'v like r"abc\%def"') == ["abc%def"]
+    assert words(r"v like R'abc\_%'") == ["abc_def"]
+    assert words(r'v like r"%abc\%%"') == ["abc%def", "xyzabc%"]
+    assert words(r'v like "abc\\%def"') == ["abc%def"]  # the plain-string spelling
+    assert words('v like "abc_def"') == ["abc%def", "abc_def", "abcXdef"]
+
+
+@pytest.mark.parametrize("expr", [r'v like "abc\\"', r'v like "\\"', r'v like r"abc\"'])
+def test_like_pattern_ending_in_a_lone_escape_is_refused(expr: str) -> None:
+    with pytest.raises(ExpressionError):
+        compile_filter(expr, LIKE_SCHEMA)
+
+
+def test_a_float_field_compares_with_its_literal_rounded_to_float32() -> None:
+    schema = CollectionSchema(
+        fields=(
+            FieldSchema("id", DataType.INT64, is_primary=True),
+            FieldSchema("f", DataType.FLOAT),
+        )
+    )
+    literal = -542032.7544474776  # stored as float32 -542032.75
+    source = ArrowColumnSource(
+        {"id": pa.array([0, 1]), "f": pa.array([literal, 1.0], type=pa.float32())}
+    )
+
+    def hits(expr: str) -> list[bool]:
+        return compile_filter(expr, schema).evaluate(source).tolist()
+
+    assert hits(f"f == {literal}") == [True, False]
+    assert hits(f"f in [{literal}]") == [True, False]
+    assert hits(f"f > {literal}") == [False, True]
+    assert hits(f"f not in [{literal}]") == [False, True]
