@@ -279,6 +279,9 @@ class _Checker:
         if isinstance(node, n.IsNull):
             if not isinstance(node.value, n.Path):
                 self.fail("is null applies to a field", node)
+            named = self.schema.get(node.value.name)
+            if named is not None and named.dtype.is_vector:
+                self.fail("IsNull/IsNotNull operations are not supported on vector fields", node)
             target = self.column(node.value)
             if target.kind == "json" and target.path:
                 # as Milvus plans it: a JSON key is null when it does not exist
@@ -329,7 +332,7 @@ class _Checker:
         if isinstance(right, ir.Const):
             right = self.coerce_const(left, right, op, node)
         elif "json" in (lk, rk):
-            self.fail("comparing a JSON value with another field is not supported", node)
+            self.fail("two column comparison with JSON type is not supported", node)
         elif not (lk == rk or (lk in NUMERIC and rk in NUMERIC)):
             self.fail(
                 f"comparisons between {describe(left)} and {describe(right)} are not supported",
@@ -361,8 +364,11 @@ class _Checker:
             self.fail(f"comparing a JSON value with {describe(right)} is not supported", node)
         elif lk in NUMERIC and rk in NUMERIC or lk == rk and lk in ("str", "bool"):
             return right
+        # Milvus names the two types only, not the field.
         self.fail(
-            f"comparisons between {describe(left)} and {describe(right)} are not supported", node
+            f"comparisons between {describe(ir.Const(None, lk))} and {describe(right)} "
+            "are not supported",
+            node,
         )
 
     def term(self, node: n.Term) -> ir.Predicate:

@@ -23,8 +23,8 @@ SOURCE = ArrowColumnSource(COLUMNS)
 @pytest.mark.parametrize(
     ("expression", "message", "position"),
     [
-        ('i32 > "x"', "comparisons between field i32 (Int64) and VarChar are not supported", 0),
-        ("s > 3", "comparisons between field s (VarChar) and Int64 are not supported", 0),
+        ('i32 > "x"', "comparisons between Int64 and VarChar are not supported", 0),
+        ("s > 3", "comparisons between VarChar and Int64 are not supported", 0),
         ("json_contains(tags)", "takes 2 arguments, got 1", 0),
         ("array_length(tags, 1) > 0", "takes 1 arguments, got 2", 0),
         ('s == "abc', "unterminated string literal", 5),
@@ -47,7 +47,7 @@ SOURCE = ArrowColumnSource(COLUMNS)
         ("tags[99999999999] == 1", "array index 99999999999 is out of range", 0),
         ("ts > 'yesterday'", "invalid ISO-8601 timestamp", 0),
         ("ts + INTERVAL 'P1X' > ISO '2025-01-01T00:00:00Z'", "invalid ISO-8601 duration", 5),
-        ("tags > 1", "comparisons between field tags (Array) and Int64 are not supported", 0),
+        ("tags > 1", "comparisons between Array and Int64 are not supported", 0),
         ("1 == 1", "a comparison needs at least one field", 0),
         ("i32", "is not a boolean expression", 0),
         ("", "empty expression", None),

@@ -6,6 +6,8 @@ and FLOAT fields compared at float32."""
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pytest
 
@@ -98,3 +100,28 @@ def test_a_float_field_compares_with_its_literal_rounded_to_float32() -> None:
     assert hits(f"f in [{literal}]") == [True, False]
     assert hits(f"f > {literal}") == [False, True]
     assert hits(f"f not in [{literal}]") == [False, True]
+
+
+WORDING_SCHEMA = CollectionSchema(
+    fields=(
+        FieldSchema("id", DataType.INT64, is_primary=True),
+        FieldSchema("n", DataType.INT64),
+        FieldSchema("s", DataType.VARCHAR, params={"max_length": 8}),
+        FieldSchema("j", DataType.JSON),
+        FieldSchema("v", DataType.FLOAT_VECTOR, params={"dim": 2}),
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("v is null", "IsNull/IsNotNull operations are not supported on vector fields"),
+        ("v is not null", "IsNull/IsNotNull operations are not supported on vector fields"),
+        ('j["k"] < n', "two column comparison with JSON type is not supported"),
+        ("s >= 0", "comparisons between VarChar and Int64 are not supported"),
+    ],
+)
+def test_refusals_are_worded_as_milvus_words_them(expr: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        compile_filter(expr, WORDING_SCHEMA)
