@@ -362,7 +362,10 @@ class _Checker:
                     self.fail("bool values support only == and !=", node)
                 return right
             self.fail(f"comparing a JSON value with {describe(right)} is not supported", node)
-        elif lk in NUMERIC and rk in NUMERIC or lk == rk and lk in ("str", "bool"):
+        elif lk in NUMERIC and rk in NUMERIC:
+            rounded = self.as_float32(left, value)
+            return right if rounded is value else ir.Const(rounded, "float")
+        elif lk == rk and lk in ("str", "bool"):
             return right
         # Milvus names the two types only, not the field.
         self.fail(
@@ -370,6 +373,17 @@ class _Checker:
             "are not supported",
             node,
         )
+
+    def as_float32(self, target: ir.Value, value: Any) -> Any:
+        """A number compared with a FLOAT field, rounded to float32 as Milvus casts a
+        literal to the field's type (so a stored value equals its own literal, and an
+        index and a scan agree)."""
+        if not isinstance(target, ir.ColumnValue) or target.path or isinstance(value, bool):
+            return value
+        field = self.schema.get(target.column)
+        if field is None or field.dtype != DataType.FLOAT:
+            return value
+        return float(np.float32(value))
 
     def term(self, node: n.Term) -> ir.Predicate:
         target = self.value(node.value)
@@ -392,7 +406,7 @@ class _Checker:
         if kind == "json":
             return item
         if kind in NUMERIC and ik in NUMERIC:
-            return item
+            return self.as_float32(target, item)
         if kind == "ts" and ik == "str":
             try:
                 return parse_instant(item)

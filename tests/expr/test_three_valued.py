@@ -13,6 +13,7 @@ import pytest
 
 from elanus.errors import ExpressionError
 from elanus.expr import ArrowColumnSource, compile_filter
+from elanus.index.scalar import create_scalar_index
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 
 SCHEMA = CollectionSchema(
@@ -81,17 +82,18 @@ def test_like_pattern_ending_in_a_lone_escape_is_refused(expr: str) -> None:
         compile_filter(expr, LIKE_SCHEMA)
 
 
-def test_a_float_field_compares_with_its_literal_rounded_to_float32() -> None:
-    schema = CollectionSchema(
-        fields=(
-            FieldSchema("id", DataType.INT64, is_primary=True),
-            FieldSchema("f", DataType.FLOAT),
-        )
-    )
+@pytest.mark.parametrize("index_type", [None, "INVERTED", "STL_SORT"])
+def test_a_float_field_compares_with_its_literal_rounded_to_float32(
+    index_type: str | None,
+) -> None:
+    field = FieldSchema("f", DataType.FLOAT)
+    schema = CollectionSchema(fields=(FieldSchema("id", DataType.INT64, is_primary=True), field))
     literal = -542032.7544474776  # stored as float32 -542032.75
-    source = ArrowColumnSource(
-        {"id": pa.array([0, 1]), "f": pa.array([literal, 1.0], type=pa.float32())}
-    )
+    columns = {"id": pa.array([0, 1]), "f": pa.array([literal, 1.0], type=pa.float32())}
+    indexes = {}
+    if index_type is not None:
+        indexes["f"] = create_scalar_index(index_type, field, columns["f"], {})
+    source = ArrowColumnSource(columns, indexes=indexes)
 
     def hits(expr: str) -> list[bool]:
         return compile_filter(expr, schema).evaluate(source).tolist()
