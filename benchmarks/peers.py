@@ -137,7 +137,15 @@ class FaissPeer(Peer):
             params = faiss.SearchParametersIVF(nprobe=value or 1, **kwargs)
         elif kwargs:
             params = faiss.SearchParameters(**kwargs)
-        _, ids = self.index.search(queries, k, params=params)
+        # One OpenMP thread for a lone query, as Elanus does: FAISS splits its
+        # parallel loops over queries, so more threads only add wake-ups.
+        previous = faiss.omp_get_max_threads()
+        if len(queries) == 1:
+            faiss.omp_set_num_threads(1)
+        try:
+            _, ids = self.index.search(queries, k, params=params)
+        finally:
+            faiss.omp_set_num_threads(previous)
         return [[int(i) for i in row if i >= 0] for row in ids]
 
 

@@ -322,7 +322,7 @@ def server_workload(ds: Dataset, budget: float, batch: int) -> None:
     )
 
 
-def restart_workload(ds: Dataset, batch: int) -> None:
+def restart_workload(ds: Dataset, batch: int, peers: list[str]) -> None:
     import sys as _sys
     import tempfile
     from pathlib import Path
@@ -330,7 +330,7 @@ def restart_workload(ds: Dataset, batch: int) -> None:
     from pymilvus import MilvusClient
 
     rows: list[dict[str, Any]] = []
-    for kind in ("elanus", "milvus-lite"):
+    for kind in [p for p in ("elanus", "milvus-lite") if p in peers]:
         data = Path(tempfile.mkdtemp(prefix=f"restart-{kind}-")) / "data"
         port = free_port()
         argv = (
@@ -509,7 +509,9 @@ def main(argv: list[str] | None = None) -> int:
         server_workload(ds, budget, args.batch)
     elif args.workload == "restart":
         restart_workload(
-            ds if args.rows or args.quick else clustered(1_000_000, queries=10), args.batch
+            ds if args.rows or args.quick else clustered(1_000_000, queries=10),
+            args.batch,
+            peers,
         )
     else:
         fulltext_workload(rows, peers, budget)
