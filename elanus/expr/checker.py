@@ -234,6 +234,9 @@ class _Checker:
         if lk not in ok or rk not in ok:
             bad = left if lk not in ok else right
             self.fail(f"arithmetic operator {op} does not apply to {describe(bad)}", node)
+        if _reads_a_field(left) and _reads_a_field(right):
+            # Milvus evaluates arithmetic only between one field and constants.
+            self.fail("arithmetic between two fields is not supported", node)
         if isinstance(right, ir.Const) and op in ("/", "%") and right.value == 0:
             self.fail("division by zero", node)
         if op == "%" and ("float" in (lk, rk)):
@@ -552,3 +555,11 @@ def check(
     checker = _Checker(text, schema, params)
     predicate = checker.predicate(tree)
     return predicate, frozenset(checker.columns)
+
+
+def _reads_a_field(value: ir.Value) -> bool:
+    if isinstance(value, ir.ColumnValue):
+        return True
+    if isinstance(value, ir.ArithValue):
+        return _reads_a_field(value.left) or _reads_a_field(value.right)
+    return isinstance(value, ir.Length)

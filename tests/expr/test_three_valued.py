@@ -122,6 +122,9 @@ WORDING_SCHEMA = CollectionSchema(
         ("v is not null", "IsNull/IsNotNull operations are not supported on vector fields"),
         ('j["k"] < n', "two column comparison with JSON type is not supported"),
         ("s >= 0", "comparisons between VarChar and Int64 are not supported"),
+        ("n + id == 1", "arithmetic between two fields is not supported"),
+        ("n * 2 - id > 1", "arithmetic between two fields is not supported"),
+        ('j["a"] + n > 1', "arithmetic between two fields is not supported"),
     ],
 )
 def test_refusals_are_worded_as_milvus_words_them(expr: str, message: str) -> None:
