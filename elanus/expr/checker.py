@@ -252,6 +252,8 @@ class _Checker:
         if isinstance(node, n.Logical):
             cls = ir.AllOf if node.op == "and" else ir.AnyOf
             children: list[ir.Predicate] = []
+            if any(_is_bare_value(o) for o in node.operands):
+                self.fail(f"'{node.op}' can only be used between boolean expressions", node)
             for child in map(self.predicate, node.operands):
                 children.extend(child.children if isinstance(child, cls) else (child,))
             if cls is ir.AnyOf:
@@ -260,6 +262,8 @@ class _Checker:
                     return children[0]
             return cls(tuple(children))
         if isinstance(node, n.Not):
+            if _is_bare_value(node.operand):
+                self.fail("not op can only be applied on boolean expression", node)
             child = self.predicate(node.operand)
             if isinstance(child, ir.ConstPredicate):
                 return ir.ConstPredicate(not child.value)
@@ -553,8 +557,20 @@ def check(
 ) -> tuple[ir.Predicate, frozenset[str]]:
     """Check a parsed expression; returns the predicate and the columns it reads."""
     checker = _Checker(text, schema, params)
+    if _is_bare_value(tree):
+        label = describe(ir.Const(None, checker.value(tree).kind))
+        # Milvus words this one without the parse-error frame.
+        raise ExpressionError(f"predicate is not a boolean expression: {text}, data type: {label}")
     predicate = checker.predicate(tree)
     return predicate, frozenset(checker.columns)
+
+
+def _is_bare_value(node: n.Node) -> bool:
+    """A field, key or arithmetic where a predicate belongs (Milvus refuses even a bare
+    BOOL field: it wants ``b == true``)."""
+    if isinstance(node, n.Literal):
+        return not isinstance(node.value, bool)
+    return isinstance(node, (n.Path, n.Arith, n.Unary))
 
 
 def _reads_a_field(value: ir.Value) -> bool:

@@ -47,8 +47,6 @@ ATOMS = [
     "b == true",
     "b == false",
     "b != true",
-    "b",
-    "not b",
     "b == True",
     "b != False",
     's == "apple"',
@@ -245,7 +243,7 @@ ATOMS = [
     "i8 > 0 or i32 > 0 and s like 'a%'",
     "not not (i8 == 3)",
     "NOT (meta['n'] > 3 AND color == 'red')",
-    "i8 > 0 AND i32 > 0 OR b",
+    "i8 > 0 AND i32 > 0 OR b == true",
     "id in [0, 3] or id == 6",
 ]
 

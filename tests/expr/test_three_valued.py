@@ -130,3 +130,22 @@ WORDING_SCHEMA = CollectionSchema(
 def test_refusals_are_worded_as_milvus_words_them(expr: str, message: str) -> None:
     with pytest.raises(ExpressionError, match=re.escape(message)):
         compile_filter(expr, WORDING_SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("n", "predicate is not a boolean expression: n, data type: Int64"),
+        ("12-n", "predicate is not a boolean expression: 12-n, data type: Int64"),
+        ("b", "predicate is not a boolean expression: b, data type: Bool"),
+        ("!b", "not op can only be applied on boolean expression"),
+        ("n > 0 and b", "'and' can only be used between boolean expressions"),
+    ],
+)
+def test_a_bare_value_is_not_a_predicate(expr: str, message: str) -> None:
+    schema = CollectionSchema(
+        fields=(*WORDING_SCHEMA.fields, FieldSchema("b", DataType.BOOL)),
+    )
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        compile_filter(expr, schema)
+    assert compile_filter("b == true and not (b != false)", schema) is not None
