@@ -77,19 +77,25 @@ class IndexOperations(EngineState):
             specs = {self._key(data, i): i for i in meta.indexes}
             for existing in meta.indexes:
                 if existing.index_name == name or specs.get(key) is existing:
-                    same = (
-                        existing.field_name == field_name
-                        and existing.index_type == index_type
+                    same_target = specs.get(key) is existing
+                    same_params = (
+                        existing.index_type == index_type
                         and existing.metric_type == metric
                         and existing.params == params
-                        and existing.index_name == name
                     )
-                    if same:
+                    if same_target and same_params and existing.index_name == name:
                         return
+                    # Milvus's three refusals: another index on the same field (or
+                    # path), a second name for the same index, a name taken elsewhere
+                    if same_target and not same_params:
+                        raise AlreadyExistsError("at most one distinct index is allowed per field")
+                    if same_target:
+                        raise AlreadyExistsError(
+                            "CreateIndex failed: creating multiple indexes on same field "
+                            "is not supported"
+                        )
                     raise AlreadyExistsError(
-                        "at most one distinct index is allowed per field"
-                        if existing.index_name != name
-                        else f"index already exist, but parameters are inconsistent: {name}"
+                        f"index already exist, but parameters are inconsistent: {name}"
                     )
             meta.indexes.append(
                 IndexMeta(name, field_name, index_type, metric, params, self.oracle.now())

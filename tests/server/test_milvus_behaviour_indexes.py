@@ -222,3 +222,23 @@ def test_float_search_param_bounds_are_printed_with_six_decimals(
             search_params={"metric_type": "IP", "params": {"dim_max_score_ratio": 1.4}},
         )
     assert "should be in range [0.500000, 1.300000]" in info.value.message
+
+
+def test_a_second_index_on_a_field_is_refused_as_milvus_words_it(
+    client: MilvusClient, fresh: str
+) -> None:
+    client.create_collection(fresh, dimension=2)  # its vector index is named "vector"
+    client.release_collection(fresh)
+    other = client.prepare_index_params()
+    other.add_index(field_name="vector", index_type="IVF_FLAT", metric_type="L2")
+    with pytest.raises(MilvusException, match="at most one distinct index is allowed per field"):
+        client.create_index(fresh, other)
+    path = client.prepare_index_params()
+    params = {"json_cast_type": "varchar", "json_path": 'meta["a"]'}
+    path.add_index(field_name="meta", index_name="first", index_type="INVERTED", params=params)
+    client.create_index(fresh, path)
+    client.create_index(fresh, path)  # the same request again is fine
+    again = client.prepare_index_params()
+    again.add_index(field_name="meta", index_name="second", index_type="INVERTED", params=params)
+    with pytest.raises(MilvusException, match="creating multiple indexes on same field"):
+        client.create_index(fresh, again)
