@@ -24,6 +24,7 @@ from elanus.errors import (
     CollectionNotFound,
     DatabaseNotFound,
     IndexNotFound,
+    NotSupportedError,
     ParameterError,
     PartitionNotFound,
     SchemaError,
@@ -102,8 +103,12 @@ class CatalogOperations(EngineState):
         validated = validate_schema(schema, name)
         for text_field in validated.fields:
             if text_field.enable_analyzer or text_field.enable_match:
-                # Milvus builds the analyzer at create: bad params fail here, not on insert.
-                field_analyzer(text_field)
+                # Milvus builds the analyzer at create: bad params fail here, not on
+                # insert. One Elanus lacks (ICU, ...) is refused when it is used.
+                try:
+                    field_analyzer(text_field)
+                except NotSupportedError:
+                    pass
         level = ConsistencyLevel.parse(consistency_level)
         with self.catalog.lock:
             database = self._db(db)

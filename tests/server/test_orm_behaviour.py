@@ -179,3 +179,21 @@ def test_search_function_chains_are_refused_not_ignored(docs: Collection) -> Non
             limit=3,
             function_chains=[chain],
         )
+
+
+def test_analyzer_elanus_lacks_does_not_block_create(alias: str) -> None:
+    schema = CollectionSchema(
+        [
+            FieldSchema("id", DataType.INT64, is_primary=True),
+            FieldSchema(
+                "body",
+                DataType.VARCHAR,
+                max_length=256,
+                enable_analyzer=True,
+                analyzer_params={"tokenizer": "icu"},
+            ),
+            FieldSchema("vec", DataType.FLOAT_VECTOR, dim=DIM),
+        ]
+    )
+    coll = Collection("orm_icu_tokenizer", schema, using=alias)
+    coll.drop()
