@@ -289,6 +289,10 @@ class _Checker:
             named = self.schema.get(node.value.name)
             if named is not None and named.dtype.is_vector:
                 self.fail("IsNull/IsNotNull operations are not supported on vector fields", node)
+            if named is not None and named.dtype == DataType.ARRAY and node.value.keys:
+                self.fail(
+                    "IsNull/IsNotNull operations are not supported on array element access", node
+                )
             target = self.column(node.value)
             if target.kind == "json" and target.path:
                 # as Milvus plans it: a JSON key is null when it does not exist

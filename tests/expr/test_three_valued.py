@@ -111,6 +111,12 @@ WORDING_SCHEMA = CollectionSchema(
         FieldSchema("s", DataType.VARCHAR, params={"max_length": 8}),
         FieldSchema("j", DataType.JSON),
         FieldSchema("v", DataType.FLOAT_VECTOR, params={"dim": 2}),
+        FieldSchema(
+            "arr",
+            DataType.ARRAY,
+            element_type=DataType.INT64,
+            params={"max_capacity": 4},
+        ),
     )
 )
 
@@ -120,6 +126,7 @@ WORDING_SCHEMA = CollectionSchema(
     [
         ("v is null", "IsNull/IsNotNull operations are not supported on vector fields"),
         ("v is not null", "IsNull/IsNotNull operations are not supported on vector fields"),
+        ("arr[0] is null", "IsNull/IsNotNull operations are not supported on array element"),
         ('j["k"] < n', "two column comparison with JSON type is not supported"),
         ("s >= 0", "comparisons between VarChar and Int64 are not supported"),
         ("n + id == 1", "arithmetic between two fields is not supported"),
