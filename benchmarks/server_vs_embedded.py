@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import report
 from benchmarks.datasets import clustered
 
 NAME = "bench"
@@ -134,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out["grpc_over_embedded_search"] = out["grpc_search_qps"] / out["embedded_search_qps"]
-    print(
-        json.dumps(
-            {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}, indent=2
-        )
+    text = json.dumps(
+        {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}, indent=2
+    )
+    print(text)
+    report.RESULTS.mkdir(parents=True, exist_ok=True)
+    (report.RESULTS / f"server_vs_embedded-{ds.name}.json").write_text(
+        json.dumps({"machine": report.machine(), "result": json.loads(text)}, indent=1)
     )
     return 0
 
