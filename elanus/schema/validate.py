@@ -410,12 +410,7 @@ def _check_keys(fields: list[FieldSchema]) -> None:
     pk = primary[0]
     if pk.dtype not in _KEY_TYPES:
         raise SchemaError("the data type of primary key should be Int64 or VarChar")
-    partition = [f for f in fields if f.is_partition_key]
-    if len(partition) > 1:
-        raise SchemaError(
-            "there are more than one partition key, field name = "
-            f"{partition[0].name}, {partition[1].name}"
-        )
+    partition = _at_most_one("partition", [f for f in fields if f.is_partition_key])
     for f in partition:
         if f.is_primary:
             raise SchemaError("the partition key field must not be primary field")
@@ -423,17 +418,21 @@ def _check_keys(fields: list[FieldSchema]) -> None:
             raise SchemaError("the data type of partition key should be Int64 or VarChar")
         if f.nullable:
             raise SchemaError("partition key field not support nullable")
-    clustering = [f for f in fields if f.is_clustering_key]
-    if len(clustering) > 1:
-        raise SchemaError(
-            "there are more than one clustering key, field name = "
-            f"{clustering[0].name}, {clustering[1].name}"
-        )
+    clustering = _at_most_one("clustering", [f for f in fields if f.is_clustering_key])
     for f in clustering:
         if f.is_primary:
             raise SchemaError("the clustering key field must not be primary field")
         if f.dtype not in _CLUSTERING_KEY_TYPES:
             raise SchemaError(f"clustering key field {f.name} does not support type {f.dtype.name}")
+
+
+def _at_most_one(kind: str, keys: list[FieldSchema]) -> list[FieldSchema]:
+    """Milvus allows one partition key and one clustering key per collection."""
+    if len(keys) > 1:
+        raise SchemaError(
+            f"there are more than one {kind} key, field name = {keys[0].name}, {keys[1].name}"
+        )
+    return keys
 
 
 def _check_functions(functions: tuple[FunctionSchema, ...], fields: list[FieldSchema]) -> set[str]:
