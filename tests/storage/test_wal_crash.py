@@ -75,8 +75,8 @@ def test_killed_writer_loses_no_acknowledged_record(tmp_path: Path) -> None:
         proc.stdout.close()
         assert proc.returncode == -signal.SIGKILL
         if _round % 2:
-            # The kernel here finishes a write() before the kill lands, so also leave
-            # what a kill inside write() would: part of the next, unacknowledged frame.
+            # Always leave what a kill inside write() would: part of the next,
+            # unacknowledged frame.
             newest = max(p for p in Path(wal_dir).iterdir() if p.suffix == ".wal")
             with open(newest, "ab") as fh:
                 fh.write(frame_record(10**9, body(1))[: rng.randint(1, 500)])
@@ -89,7 +89,15 @@ def test_killed_writer_loses_no_acknowledged_record(tmp_path: Path) -> None:
             assert seqs[0] <= floor + 1
             assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
             assert seqs[-1] >= acknowledged
-            assert wal.recovery.clean == (_round % 2 == 0)
+            if _round % 2:
+                assert not wal.recovery.clean
+            else:
+                # A kill can also land inside write(): then only the unacknowledged
+                # frame being written is torn off, never an acknowledged one.
+                report = wal.recovery
+                assert report.clean or (
+                    "torn" in report.reason and report.dropped_records <= 1
+                ), report
             if _round == 3:
                 # The engine drops covered log files; the log must go on from there.
                 floor = acknowledged // 2
