@@ -6,6 +6,11 @@ Builds one HNSW collection each way on the same vectors (inserting through
 pymilvus's ``MilvusClient`` over gRPC, and through ``elanus.MilvusClient``), then
 runs single-query searches back to back for a fixed time on each and reports
 queries/s, the server/embedded ratio (target ≥ 0.5) and insert rows/s.
+
+It also times the same pymilvus search against ``benchmarks.grpc_floor``, a grpcio
+server that does no work: that is the transport floor (pymilvus's client side plus
+grpcio), and ``best_possible_ratio`` = embedded latency / (embedded latency + floor)
+is the ratio a server with zero cost of its own would reach on this machine.
 """
 
 from __future__ import annotations
@@ -61,6 +66,20 @@ def _start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     if not ready.wait(120):
         proc.kill()
         raise RuntimeError("elanus serve did not become ready")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _start_floor() -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.grpc_floor", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "floor ready":
+        proc.kill()
+        raise RuntimeError("the floor server did not start")
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -132,9 +151,26 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
+
+        floor, floor_uri = _start_floor()
+        try:
+            remote = RemoteClient(uri=floor_uri)
+            out["floor_search_qps"] = _search_rate(remote, ds.queries, args.seconds)
+            remote.close()
+        finally:
+            floor.kill()
+            floor.wait(60)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out["grpc_over_embedded_search"] = out["grpc_search_qps"] / out["embedded_search_qps"]
+    embedded_us = 1e6 / out["embedded_search_qps"]
+    grpc_us = 1e6 / out["grpc_search_qps"]
+    floor_us = 1e6 / out["floor_search_qps"]
+    out["embedded_search_us"] = embedded_us
+    out["grpc_search_us"] = grpc_us
+    out["floor_search_us"] = floor_us
+    out["server_own_us"] = grpc_us - floor_us - embedded_us
+    out["best_possible_ratio"] = embedded_us / (embedded_us + floor_us)
     text = json.dumps(
         {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}, indent=2
     )

@@ -13,11 +13,19 @@ from elanus.errors import StorageError
 from elanus.server.config import ServerConfig
 from elanus.server.service import ElanusMilvusService
 
-__all__ = ["GrpcServer"]
+__all__ = ["GRPC_OPTIONS", "GrpcServer"]
 
 log = logging.getLogger("elanus.server")
 
 _UNLIMITED = -1
+
+GRPC_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.max_send_message_length", _UNLIMITED),
+    ("grpc.max_receive_message_length", _UNLIMITED),
+    ("grpc.so_reuseport", 0),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5000),
+]
 
 
 class GrpcServer:
@@ -30,13 +38,7 @@ class GrpcServer:
             futures.ThreadPoolExecutor(
                 max_workers=config.max_workers, thread_name_prefix="elanus-grpc"
             ),
-            options=[
-                ("grpc.max_send_message_length", _UNLIMITED),
-                ("grpc.max_receive_message_length", _UNLIMITED),
-                ("grpc.so_reuseport", 0),
-                ("grpc.keepalive_permit_without_calls", 1),
-                ("grpc.http2.min_ping_interval_without_data_ms", 5000),
-            ],
+            options=GRPC_OPTIONS,
             maximum_concurrent_rpcs=None,
         )
         milvus_pb2_grpc.add_MilvusServiceServicer_to_server(self.service, self._server)
