@@ -142,4 +142,5 @@ def test_past_guarantee_timestamp_does_not_wait() -> None:
     now = oracle.now()
     started = time.monotonic()
     assert read_timestamp("Bounded", oracle=oracle, guarantee_timestamp=now - (5 << 18)) == now
-    assert time.monotonic() - started < 0.05
+    # Generous: a wrong wait would be for the capped guarantee window (seconds).
+    assert time.monotonic() - started < 1.0

@@ -1,11 +1,13 @@
-"""The protocol layer on its own: an in-process server over a stub engine, driven by
-pymilvus. Checks what does not depend on the engine's behaviour: connection,
-health, "not supported" answers, error codes, and the wire ⇄ column conversions."""
+"""The protocol layer: an in-process server over a real engine, driven by pymilvus.
+Checks connection, health, "not supported" answers, error codes, the wire ⇄
+column conversions, and that stopping lets in-flight requests finish."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,9 +17,9 @@ from pymilvus import DataType as PyDataType
 from pymilvus import MilvusClient, MilvusException
 from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
 
-from elanus.engine.api import CollectionInfo
+from elanus.engine.api import DEFAULT_DATABASE, CollectionInfo
+from elanus.engine.engine import Engine
 from elanus.engine.requests import WriteResult
-from elanus.errors import CollectionNotFound, ParameterError
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 from elanus.server.config import ServerConfig
 from elanus.server.grpc_server import GrpcServer
@@ -41,35 +43,10 @@ SCHEMA = CollectionSchema(
 )
 
 
-class StubEngine:
-    """Just enough engine: one collection "books"; records what insert receives."""
+class RecordingEngine(Engine):
+    """The real engine, also keeping the columns each insert receives."""
 
-    def __init__(self) -> None:
-        self.inserted: list[tuple[dict[str, Any], int]] = []
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def has_collection(self, db: str, name: str) -> bool:
-        return name == "books"
-
-    def describe_collection(self, db: str, name: str) -> CollectionInfo:
-        if name != "books":
-            raise CollectionNotFound(f"collection not found[database={db}][collection={name}]")
-        return CollectionInfo(
-            name="books",
-            collection_id=7,
-            database=db,
-            schema=SCHEMA,
-            num_shards=1,
-            num_partitions=1,
-            consistency_level="Bounded",
-            properties={},
-            aliases=[],
-            created_timestamp=1 << 18,
-            update_timestamp=1 << 18,
-        )
+    inserted: list[tuple[dict[str, Any], int]]
 
     def insert(
         self,
@@ -79,45 +56,48 @@ class StubEngine:
         num_rows: int,
         partition: str | None = None,
     ) -> WriteResult:
-        self.describe_collection(db, collection)
-        self.inserted.append((columns, num_rows))
-        ids = columns["id"].to_pylist()
-        return WriteResult(ids=ids, count=num_rows, timestamp=123 << 18)
+        self.inserted.append((dict(columns), num_rows))
+        return super().insert(db, collection, columns, num_rows, partition)
 
-    def create_database(self, name: str, properties: Any = None) -> None:
-        raise ParameterError(f"database already exist: {name}")
+
+def open_recording(path: Path) -> RecordingEngine:
+    engine = RecordingEngine.open(str(path), sync=False)
+    assert isinstance(engine, RecordingEngine)
+    engine.inserted = []
+    engine.create_collection(DEFAULT_DATABASE, "books", SCHEMA)
+    return engine
 
 
 @pytest.fixture(scope="module")
-def stub(unused_port: Callable[[], int]) -> Iterator[tuple[StubEngine, str]]:
-    engine = StubEngine()
-    server = GrpcServer(engine, ServerConfig(port=unused_port(), max_workers=4))  # type: ignore[arg-type]
+def stub(
+    unused_port: Callable[[], int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RecordingEngine, str]]:
+    engine = open_recording(tmp_path_factory.mktemp("protocol"))
+    server = GrpcServer(engine, ServerConfig(port=unused_port(), max_workers=4))
     server.start()
     yield engine, f"http://127.0.0.1:{server.port}"
     server.stop(grace=1)
+    engine.close()
 
 
-def test_connect_and_version(stub: tuple[StubEngine, str]) -> None:
+def test_connect_and_version(stub: tuple[RecordingEngine, str]) -> None:
     client = MilvusClient(uri=stub[1])
     assert "elanus" in client.get_server_version()
     client.close()
 
 
-def test_check_health_answers(unused_port: Callable[[], int]) -> None:
+def test_check_health_answers(stub: tuple[RecordingEngine, str]) -> None:
     import grpc
 
-    engine = StubEngine()
-    server = GrpcServer(engine, ServerConfig(port=unused_port(), max_workers=2))  # type: ignore[arg-type]
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+    address = stub[1].removeprefix("http://")
+    with grpc.insecure_channel(address) as channel:
         reply = milvus_pb2_grpc.MilvusServiceStub(channel).CheckHealth(
             milvus_pb2.CheckHealthRequest()
         )
-    server.stop(grace=1)
     assert reply.isHealthy and reply.status.code == 0
 
 
-def test_unsupported_rpc_says_so(stub: tuple[StubEngine, str]) -> None:
+def test_unsupported_rpc_says_so(stub: tuple[RecordingEngine, str]) -> None:
     client = MilvusClient(uri=stub[1])
     with pytest.raises(MilvusException) as info:
         client.create_user(user_name="alice", password="secret-password")
@@ -136,19 +116,24 @@ def test_every_rpc_is_either_handled_or_refused() -> None:
     assert {"Search", "Insert", "Query", "CreateCollection"} <= set(supported_rpcs())
 
 
-def test_not_found_maps_to_milvus_code(stub: tuple[StubEngine, str]) -> None:
+def test_not_found_maps_to_milvus_code(stub: tuple[RecordingEngine, str]) -> None:
     client = MilvusClient(uri=stub[1])
     assert client.has_collection("nope") is False
     with pytest.raises(MilvusException) as info:
         client.describe_collection("nope")
     assert info.value.code == 100
+    client.create_database("dup")
     with pytest.raises(MilvusException) as info:
         client.create_database("dup")
+    assert info.value.code == 65535
+    assert info.value.message == "database already exist: dup"
+    with pytest.raises(MilvusException) as info:
+        client.query("books", filter="id >")
     assert info.value.code == 1100
     client.close()
 
 
-def test_describe_collection_shape(stub: tuple[StubEngine, str]) -> None:
+def test_describe_collection_shape(stub: tuple[RecordingEngine, str]) -> None:
     client = MilvusClient(uri=stub[1])
     desc = client.describe_collection("books")
     client.close()
@@ -161,7 +146,7 @@ def test_describe_collection_shape(stub: tuple[StubEngine, str]) -> None:
     assert desc["fields"][0]["is_primary"] is True
 
 
-def test_insert_rows_arrive_as_columns(stub: tuple[StubEngine, str]) -> None:
+def test_insert_rows_arrive_as_columns(stub: tuple[RecordingEngine, str]) -> None:
     engine, uri = stub
     client = MilvusClient(uri=uri)
     rows = [
@@ -193,18 +178,22 @@ def test_insert_rows_arrive_as_columns(stub: tuple[StubEngine, str]) -> None:
     assert [json.loads(t) for t in columns["$meta"].to_pylist()] == [{"color": "red"}, {}]
 
 
-def test_server_stop_waits_for_in_flight_requests(unused_port: Callable[[], int]) -> None:
+def test_server_stop_waits_for_in_flight_requests(
+    unused_port: Callable[[], int], tmp_path: Path
+) -> None:
     started = threading.Event()
 
-    class Slow(StubEngine):
+    class Slow(RecordingEngine):
+        """Holds each describe long enough for the stop to begin meanwhile."""
+
         def describe_collection(self, db: str, name: str) -> CollectionInfo:
             started.set()
-            import time
-
             time.sleep(0.5)
             return super().describe_collection(db, name)
 
-    server = GrpcServer(Slow(), ServerConfig(port=unused_port(), max_workers=2))  # type: ignore[arg-type]
+    engine = Slow.open(str(tmp_path), sync=False)
+    engine.create_collection(DEFAULT_DATABASE, "books", SCHEMA)
+    server = GrpcServer(engine, ServerConfig(port=unused_port(), max_workers=2))
     server.start()
     client = MilvusClient(uri=f"http://127.0.0.1:{server.port}")
     out: dict[str, Any] = {}
@@ -216,4 +205,5 @@ def test_server_stop_waits_for_in_flight_requests(unused_port: Callable[[], int]
     server.stop(grace=5)
     worker.join(5)
     client.close()
+    engine.close()
     assert out["d"]["collection_name"] == "books"
