@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +20,9 @@ from test_search_kit import (
 
 from elanus.engine.requests import SearchRequest, SearchResults
 from elanus.engine.search import execute_search
+from elanus.engine.segment import GrowingSegment
 from elanus.errors import ParameterError
+from elanus.index import build_vector_index
 
 N = 600
 
@@ -239,29 +243,34 @@ def test_empty_snapshot_gives_empty_hits(table) -> None:  # type: ignore[no-unty
     assert res.topks == [0, 0] and len(res.distances) == 0
 
 
-class _CountingIndex:
-    """A stand-in vector index (exact, numpy) that records the masks it was given."""
+class _IndexedSegment(GrowingSegment):
+    """A growing segment that also serves a real FAISS index over its vectors,
+    recording the allowed-row masks each index search receives."""
 
-    metric_type = "L2"
-
-    def __init__(self, vectors: np.ndarray) -> None:
-        self.vectors = vectors
+    def __init__(self, segment: GrowingSegment, index: Any) -> None:
+        self.__dict__.update(segment.__dict__)
+        self.index = index
         self.calls: list[np.ndarray | None] = []
+        search = index.search
 
-    def search(self, queries, k, params=None, allowed=None):  # type: ignore[no-untyped-def]
-        self.calls.append(allowed)
-        d = distances("L2", self.vectors, queries)
-        if allowed is not None:
-            d = np.where(allowed[None, :], d, np.inf)
-        ids = np.argsort(d, axis=1, kind="stable")[:, :k]
-        return np.take_along_axis(d, ids, 1).astype(np.float32), ids
+        def recording(queries, k, params=None, allowed=None):  # type: ignore[no-untyped-def]
+            self.calls.append(allowed)
+            return search(queries, k, params, allowed)
+
+        index.search = recording
+
+    def vector_index(self, field_name: str) -> Any | None:
+        return self.index if field_name == "vec" else None
 
 
 def test_index_used_when_many_rows_pass_and_scan_when_few() -> None:
     table = make_table(3000, seed=2)
     snap = make_snapshot(table, [], index_specs={"vec": {"metric_type": "L2"}})
-    index = _CountingIndex(table.vec)
-    snap.segments[0].data.indexes["vec"] = index  # type: ignore[attr-defined]
+    view = snap.segments[0]
+    field = snap.schema.field("vec")
+    built = build_vector_index(field, "FLAT", "L2", {}, table.vec)
+    index = _IndexedSegment(view.data, built)  # type: ignore[arg-type]
+    snap = replace(snap, segments=(replace(view, data=index),))
     q = table.vec[:2]
     res = execute_search(snap, SearchRequest(q, "vec", limit=5, filter="age >= 20"))
     assert len(index.calls) == 1 and index.calls[0] is not None

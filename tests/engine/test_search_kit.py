@@ -1,19 +1,19 @@
-"""In-test segments and snapshots for the read-path tests (no storage involved).
+"""Snapshots for the read-path tests, over real in-memory (growing) segments.
 
-``FakeSegment`` keeps the ``SegmentData`` protocol over plain numpy/pyarrow
-columns; ``make_snapshot`` cuts a table of rows into segments with delete masks.
+``make_snapshot`` cuts a table of rows into segments with delete masks.
 ``brute_force`` is the numpy reference every search is checked against.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from elanus.engine.segment import GrowingSegment
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 
@@ -37,30 +37,6 @@ def schema(*, dynamic: bool = True, varchar_pk: bool = False) -> CollectionSchem
         ),
         enable_dynamic_field=dynamic,
     )
-
-
-@dataclass
-class FakeSegment:
-    segment_id: int
-    partition_name: str
-    columns: dict[str, Any]
-    pks: Any
-    indexes: dict[str, Any] = field(default_factory=dict)
-
-    def column(self, name: str) -> Any:
-        return self.columns[name]
-
-    def primary_keys(self) -> Any:
-        return self.pks
-
-    def row_timestamps(self) -> np.ndarray:
-        return np.zeros(len(self.pks), dtype=np.uint64)
-
-    def vector_index(self, field_name: str) -> Any | None:
-        return self.indexes.get(field_name)
-
-    def scalar_index(self, field_name: str) -> Any | None:
-        return None
 
 
 @dataclass
@@ -105,6 +81,7 @@ def make_snapshot(
     ``growing_extra`` appends junk rows past ``num_rows`` to every segment's columns
     (what a growing segment's buffers look like) that readers must never see.
     """
+    collection_schema = schema_ or schema(varchar_pk=table.ids.dtype.kind == "U")
     n = len(table.ids)
     bounds = [0, *cuts, n]
     deleted = np.zeros(n, dtype=bool) if deleted is None else deleted
@@ -123,14 +100,17 @@ def make_snapshot(
             "color": pa.array(list(table.color[lo:hi]) + ["junk"] * extra, type=pa.string()),
             "score": pa.array(np.concatenate([table.score[lo:hi], np.zeros(extra)])),
             "$meta": pa.array(table.meta[lo:hi] + ["{}"] * extra, type=pa.string()),
-            "id": pks,
+            "id": pks if isinstance(pks, pa.Array) else pa.array(pks),
         }
         part = partitions[i] if partitions else "_default"
-        data = FakeSegment(i + 1, part, cols, pks)
+        # A real growing segment holding the rows; a view of fewer rows than it
+        # holds is what a snapshot taken before the later appends sees.
+        data = GrowingSegment(i + 1, part, collection_schema)
+        data.append(cols, pks, np.full(len(pks), 1 << 18, dtype=np.uint64))
         views.append(SegmentView(data, hi - lo, deleted[lo:hi].copy(), sealed=extra == 0))
     return Snapshot(
         timestamp=1 << 18,
-        schema=schema_ or schema(varchar_pk=table.ids.dtype.kind == "U"),
+        schema=collection_schema,
         segments=tuple(views),
         index_specs=index_specs or {},
     )
