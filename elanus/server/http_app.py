@@ -8,6 +8,7 @@ while the data directory is still being recovered: 503 until the engine is open,
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -111,25 +112,42 @@ class HttpServer:
             lifespan="off",
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="elanus-http", daemon=True)
+        self._host = host
+        self._thread: threading.Thread | None = None
         self.port = port
+
+    def _bind(self) -> socket.socket:
+        # Bound here, in the caller's thread, so a busy port is an error the caller
+        # sees rather than an exit inside uvicorn's thread.
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self.port))
+            sock.listen(128)
+        except OSError as exc:
+            sock.close()
+            raise StorageError(
+                f"cannot listen on {self.address} (HTTP): address in use or invalid ({exc.strerror})"
+            ) from exc
+        return sock
 
     def start(self, timeout: float = 10.0) -> None:
         """Listen, or raise ``StorageError`` if the port cannot be bound."""
+        sock = self._bind()
+        self.port = int(sock.getsockname()[1])
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="elanus-http", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise StorageError(
-                    f"cannot listen on {self.address} (HTTP): address in use or invalid"
-                )
+                sock.close()
+                raise StorageError(f"cannot serve HTTP on {self.address}: the server did not start")
             time.sleep(0.01)
-        for server in self._server.servers:
-            for sock in server.sockets:
-                self.port = int(sock.getsockname()[1])
-                return
 
     def stop(self, timeout: float = 5.0) -> None:
         self._server.should_exit = True
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
