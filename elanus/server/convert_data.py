@@ -344,7 +344,9 @@ def _fill_scalars(dtype: DataType, values: pa.Array, scalars: schema_pb2.ScalarF
         return
     if dtype == DataType.TIMESTAMPTZ:
         utc = values.cast(pa.timestamp("us", tz="UTC"))
-        text = pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S.%fZ")
+        # Arrow's %S carries the microseconds; Milvus writes them without trailing zeros.
+        text = pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ")
+        text = pc.replace_substring_regex(text, pattern=r"\.?0*Z$", replacement="Z")
         scalars.string_data.data.extend(text.fill_null("").to_pylist())
         return
     slot = _SLOTS[dtype]
