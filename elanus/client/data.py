@@ -12,6 +12,7 @@ from elanus.client.convert import to_function_score, to_ranker
 from elanus.client.order_by import order_by_text
 from elanus.client.results import SearchResult, query_rows, search_hits
 from elanus.engine.api import EngineAPI
+from elanus.engine.query_aggregate_plan import parse_aggregate
 from elanus.engine.requests import HybridSearchRequest, QueryRequest, SearchRequest
 from elanus.errors import ParameterError
 from elanus.schema import CollectionSchema, DataType, FieldSchema, FunctionType
@@ -234,7 +235,12 @@ class DataMethods:
             )
         if isinstance(ids, (int, str)):
             ids = [ids]
-        if not filter and not ids and kwargs.get("limit") is None and not _is_count(output_fields):
+        group_by = kwargs.get("group_by_fields")
+        if group_by is not None and not isinstance(group_by, list):
+            raise ParameterError("group_by_fields must be a list")
+        # An aggregation is bounded by its groups: the engine decides whether it needs a limit.
+        aggregating = bool(group_by) or _has_aggregate(output_fields)
+        if not filter and not ids and kwargs.get("limit") is None and not aggregating:
             raise ParameterError("empty expression should be used with limit")
         return self._query(
             collection_name, filter, ids or None, output_fields, partition_names, kwargs
@@ -252,10 +258,21 @@ class DataMethods:
     ) -> list[dict[str, Any]]:
         schema = self._schema(collection_name)
         limit = kwargs.get("limit")
+        group_by = kwargs.get("group_by_fields") or None
+        order_by = order_by_text(kwargs.get("order_by_fields") or kwargs.get("order_by"))
+        if order_by and order_by_pk:
+            raise ParameterError("ORDER BY with iterator is not supported")
+        if order_by and limit is None:
+            raise ParameterError("ORDER BY requires explicit limit")
+        if output_fields:
+            fields = list(output_fields)
+        else:
+            # A grouped query with no output fields answers its group fields.
+            fields = [] if group_by else ["*"]
         request = QueryRequest(
             filter=filter,
             ids=ids,
-            output_fields=list(output_fields) if output_fields else ["*"],
+            output_fields=fields,
             partition_names=partition_names,
             limit=None if limit is None or limit == UNLIMITED else int(limit),
             offset=int(kwargs.get("offset", 0) or 0),
@@ -263,6 +280,8 @@ class DataMethods:
             consistency_level=kwargs.get("consistency_level"),
             guarantee_timestamp=int(kwargs.get("guarantee_timestamp", 0) or 0),
             order_by_pk=order_by_pk,
+            order_by=order_by,
+            group_by_fields=list(group_by) if group_by else None,
         )
         result = self._engine.query(self._db, collection_name, request)
         return query_rows(schema, result)
@@ -484,10 +503,9 @@ class DataMethods:
         return SearchIterator(self, collection_name, request, batch_size, limit)
 
 
-def _is_count(output_fields: list[str] | None) -> bool:
-    return bool(output_fields) and any(
-        str(f).strip().lower() == "count(*)" for f in output_fields or []
-    )
+def _has_aggregate(output_fields: list[str] | None) -> bool:
+    """Whether the output fields name an aggregate (``count(*)``, ``sum(x)``, ...)."""
+    return any(parse_aggregate(str(f)) is not None for f in output_fields or [])
 
 
 class QueryIterator:

@@ -130,7 +130,7 @@ def column_values(schema: CollectionSchema, name: str, column: Any) -> list[Any]
     if isinstance(column, pa.Array):
         if name == DYNAMIC_FIELD_NAME or dtype == DataType.JSON:
             return _parse_json(column.to_pylist())
-        if dtype == DataType.TIMESTAMPTZ:
+        if dtype == DataType.TIMESTAMPTZ or pa.types.is_timestamp(column.type):
             return [None if v is None else v.isoformat() for v in column.to_pylist()]
         return list(column.to_pylist())
     if isinstance(column, np.ndarray):

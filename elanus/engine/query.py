@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from elanus.engine.output import COUNT_FIELD, gather_columns, plan_output
+from elanus.engine.query_aggregate import execute_aggregation
+from elanus.engine.query_aggregate_plan import plan_aggregation, split_group_by, wants_aggregation
 from elanus.engine.query_filter import (
     SnapshotMasks,
     compile_request_filter,
@@ -31,9 +33,13 @@ MAX_QUERY_WINDOW = 16384
 
 
 def execute_query(snapshot: Snapshot, request: QueryRequest) -> QueryResult:
-    """Run a query: filter and/or ids, partitions, output fields, offset/limit, count(*)."""
+    """Run a query: filter and/or ids, partitions, output fields, offset/limit, count(*),
+    or an aggregation (``group_by_fields`` and/or aggregates in the output fields)."""
     snap = snapshot.in_partitions(request.partition_names)
     requested = [str(f).strip() for f in (request.output_fields or [])]
+    group_by = split_group_by(request.group_by_fields)
+    if wants_aggregation(requested, group_by, request.order_by or ""):
+        return _aggregate(snap, request, requested, group_by)
     is_count = any(f.lower() == COUNT_FIELD for f in requested)
     has_filter = bool(request.filter and request.filter.strip())
     _check_request(request, is_count, has_filter, requested)
@@ -56,17 +62,40 @@ def execute_query(snapshot: Snapshot, request: QueryRequest) -> QueryResult:
     return QueryResult(columns, int(rows.size), list(output.names))
 
 
+def _aggregate(
+    snap: Snapshot, request: QueryRequest, requested: list[str], group_by: tuple[str, ...]
+) -> QueryResult:
+    plan = compile_request_filter(snap, request.filter, request.filter_params)
+    aggregation = plan_aggregation(snap.schema, requested, group_by, request.order_by or "")
+    # Distinct group keys without aggregates are as unbounded as plain rows.
+    unbounded = plan is None and request.ids is None and request.limit is None
+    if not aggregation.aggregates and unbounded:
+        raise ParameterError("empty expression should be used with limit")
+    _check_window(request)
+    # A single row needs no paging, and Milvus refuses to page the row count.
+    if aggregation.counts_rows and not group_by and request.limit is not None:
+        raise ParameterError("count entities with pagination is not allowed")
+    masks = _masks_of(snap, plan, request.ids)
+    offset = int(request.offset or 0) if request.limit is not None else 0
+    return execute_aggregation(snap, masks, aggregation, offset=offset, limit=request.limit)
+
+
 def _check_request(
     request: QueryRequest, is_count: bool, has_filter: bool, requested: list[str]
 ) -> None:
     if is_count:
         if len(requested) > 1:
             raise ParameterError(f"{COUNT_FIELD} cannot be combined with other output fields")
-        if request.limit is not None or request.offset:
+        # Milvus reads an offset only beside a limit: an offset alone is ignored.
+        if request.limit is not None:
             raise ParameterError("count entities with pagination is not allowed")
         return
     if not has_filter and request.ids is None and request.limit is None:
         raise ParameterError("empty expression should be used with limit")
+    _check_window(request)
+
+
+def _check_window(request: QueryRequest) -> None:
     if request.limit is not None:
         limit = int(request.limit)
         if limit < 0:
@@ -89,10 +118,14 @@ def _check_request(
 
 def _masks(snapshot: Snapshot, request: QueryRequest) -> SnapshotMasks:
     plan = compile_request_filter(snapshot, request.filter, request.filter_params)
+    return _masks_of(snapshot, plan, request.ids)
+
+
+def _masks_of(snapshot: Snapshot, plan: Any | None, ids: list[Any] | None) -> SnapshotMasks:
     masks = snapshot_masks(snapshot, plan)
-    if request.ids is None:
+    if ids is None:
         return masks
-    by_ids = snapshot_masks(snapshot, _IdsPlan(list(request.ids)))
+    by_ids = snapshot_masks(snapshot, _IdsPlan(list(ids)))
     combined = tuple(a & b for a, b in zip(masks.masks, by_ids.masks))
     return SnapshotMasks(combined, tuple(int(np.count_nonzero(m)) for m in combined))
 

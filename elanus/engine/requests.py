@@ -101,13 +101,18 @@ class QueryRequest:
     order_by_pk: bool = False
     # ORDER BY as Milvus's ``order_by_fields`` spells it ("price:desc,name"), or "".
     order_by: str = ""
+    # GROUP BY fields of an aggregation query (aggregates such as ``sum(x)`` are
+    # named in ``output_fields``).
+    group_by_fields: list[str] | None = None
 
 
 @dataclass(frozen=True)
 class QueryResult:
     """Rows as columns, in ``output_fields`` order (the primary key always included).
 
-    ``count(*)`` queries give one column ``count(*)`` with one row.
+    ``count(*)`` queries give one column ``count(*)`` with one row; aggregation
+    queries give one row per group, with the group fields and aggregates asked for
+    (no primary key).
     """
 
     columns: dict[str, Column]

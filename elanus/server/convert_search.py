@@ -379,6 +379,8 @@ def query_from_proto(request: milvus_pb2.QueryRequest) -> QueryRequest:
         guarantee_timestamp=guarantee,
         order_by_pk=_bool(params, "iterator"),
         order_by=order_by,
+        group_by_fields=[f for f in params.get("group_by_fields", "").split(",") if f.strip()]
+        or None,
     )
 
 
