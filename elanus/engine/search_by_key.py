@@ -94,10 +94,8 @@ def resolve_key_queries(snapshot: Snapshot, fs: FieldSchema, queries: PrimaryKey
     if source != fs.name:
         if isinstance(values, (pa.Array, pa.ChunkedArray)):
             values = values.to_pylist()
-        texts = [values[i] for i in order.tolist()]
-        if any(t is None for t in texts):
-            raise ParameterError(f"the {source} of some of the provided primary keys is null")
-        return texts
+        # A null input has no tokens: its query matches nothing, as a null vector does.
+        return ["" if values[i] is None else values[i] for i in order.tolist()]
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         # Nullable vectors are never usable as queries.
         raise ParameterError(f"field {fs.name} cannot be read as query vectors")

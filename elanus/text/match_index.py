@@ -8,10 +8,16 @@ Semantics follow Milvus (tantivy):
 
 * ``match(query)`` -- rows holding any of the query's terms (or at least
   ``min_should_match`` distinct ones);
-* ``phrase_match(query, slop)`` -- rows holding the query's terms in order where
-  each next term sits after the previous one with at most ``slop`` extra
-  positions between them (offsets counted from the query's own token positions,
-  so stop-word gaps in the query are kept). ``slop=0`` is an exact phrase.
+* ``phrase_match(query, slop)`` -- rows where each query term can be given one
+  of its positions so that the positions, each less its term's offset in the
+  query (offsets counted from the query's own token positions, so stop-word gaps
+  in the query are kept), lie within ``slop`` of one another. ``slop=0`` is an
+  exact phrase. With slop the order is not enforced: a swapped pair of adjacent
+  terms costs 2 (``"a b"`` matches ``"b a"`` from slop 2), and a term repeated in
+  the query may use the same document position twice. This is the rule of the
+  Tantivy build Milvus ships (a window of width ``slop`` over the shifted
+  positions); for two-term phrases it agrees with upstream Tantivy's scored
+  phrase query, which Milvus's tests use as their reference.
 
 Null rows never match.
 """
@@ -123,24 +129,31 @@ class MatchIndex:
             return mask
         base = tokens[0].position
         # Keys pack (row, position - phrase offset) into one sortable int64; the
-        # stride leaves room for any position shift and slop.
+        # stride leaves room for any offset shift plus the slop, so a window
+        # [key, key + slop] never reaches into the next row.
         stride = np.int64(1 << 32)
         shift = np.int64(1 << 30)
-        rows, pos = self._postings(tokens[0].text)
-        left = np.unique(rows * stride + (pos - (tokens[0].position - base) + shift))
-        for token in tokens[1:]:
-            if len(left) == 0:
-                return mask
+        keys: list[np.ndarray] = []
+        for token in tokens:
             rows, pos = self._postings(token.text)
-            right = rows * stride + (pos - (token.position - base) + shift)
-            # For each right posting, the nearest left one at or before it must be
-            # within slop positions, in the same row.
-            idx = np.searchsorted(left, right, side="right") - 1
-            valid = idx >= 0
-            nearest = np.where(valid, left[np.maximum(idx, 0)], np.int64(-1))
-            ok = valid & (nearest >= right - slop) & (nearest // stride == right // stride)
-            left = np.unique(right[ok])
-        mask[np.unique(left // stride)] = True
+            if len(rows) == 0:
+                return mask
+            keys.append(np.sort(rows * stride + (pos - (token.position - base) + shift)))
+        # A match is one position per term whose shifted positions span at most
+        # ``slop``. The smallest of them is itself some term's key, so it is
+        # enough to try every key as the window's start and ask each term for a
+        # key inside [start, start + slop].
+        starts = np.unique(np.concatenate(keys))
+        ok = np.ones(len(starts), dtype=bool)
+        for term_keys in keys:
+            at = np.searchsorted(term_keys, starts, side="left")
+            inside = at < len(term_keys)
+            ok &= inside
+            ok[inside] &= term_keys[at[inside]] <= starts[inside] + slop
+            starts, ok = starts[ok], ok[ok]
+            if len(starts) == 0:
+                return mask
+        mask[np.unique(starts // stride)] = True
         return mask
 
     def to_bytes(self) -> bytes:
