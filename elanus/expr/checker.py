@@ -467,7 +467,12 @@ class _Checker:
             self.fail(f"{node.name} takes a list second argument", node.args[1])
         checked = []
         for item in items:
-            if isinstance(item, (list, _Instant, IntervalValue)):
+            # A JSON array may hold arrays, so a JSON target takes array items (matched
+            # against equal elements); an ARRAY field's elements are scalars.
+            nested_ok = target.kind == "json" and _scalar_tree(item)
+            if isinstance(item, (_Instant, IntervalValue)) or (
+                isinstance(item, list) and not nested_ok
+            ):
                 self.fail(f"{node.name} takes scalar values", node.args[1])
             if target.kind == "array":
                 element = ir.ColumnValue(target.column, target.element or "", ())
@@ -575,6 +580,13 @@ def _is_bare_value(node: n.Node) -> bool:
     if isinstance(node, n.Literal):
         return not isinstance(node.value, bool)
     return isinstance(node, (n.Path, n.Arith, n.Unary))
+
+
+def _scalar_tree(value: Any) -> bool:
+    """A bool, number or string, or a list of such (nested to any depth)."""
+    if isinstance(value, list):
+        return all(_scalar_tree(v) for v in value)
+    return isinstance(value, (bool, int, float, str))
 
 
 def _reads_a_field(value: ir.Value) -> bool:

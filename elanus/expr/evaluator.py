@@ -457,7 +457,7 @@ class _Evaluator:
             parents = elements.parents
 
             def element_hits(item: Any) -> Mask:
-                return _json_in(elements, (item,))
+                return _json_equal(elements, item)
 
         def rows(hits: Mask) -> Mask:
             out = np.zeros(self.n, dtype=bool)
@@ -564,6 +564,23 @@ def _json_in(values: JsonValues, items: Sequence[Any]) -> Mask:
     if strs:
         value_set = pa.array(strs, type=pa.string())
         out |= values.string_test(lambda d: pc.is_in(d, value_set=value_set))
+    return out
+
+
+def _json_equal(values: JsonValues, item: Any) -> Mask:
+    """Values equal to ``item``: a scalar as in ``_json_in``; a list when it is a JSON
+    array of the same length whose elements are equal position by position."""
+    if not isinstance(item, list):
+        return _json_in(values, (item,))
+    is_list, lengths, elements = values.lists()
+    out = is_list & (lengths == len(item))
+    # Each list's elements sit at [start, start + length) of ``elements``.
+    starts = np.cumsum(lengths) - lengths
+    for j, part in enumerate(item):
+        rows = np.flatnonzero(out)
+        if len(rows) == 0:
+            break
+        out[rows] = _json_equal(elements, part)[starts[rows] + j]
     return out
 
 
