@@ -173,7 +173,24 @@ class BaseVectorIndex:
             finally:
                 if previous != 1:
                     faiss.omp_set_num_threads(previous)
+        if allowed is not None and self.knn_may_stop_short:
+            d, i = self._finish_short_walks(q, k, allowed, d, i)
         return fill_missing(self._metric, d, i)
+
+    def _finish_short_walks(
+        self, q: np.ndarray, k: int, allowed: np.ndarray, d: np.ndarray, i: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rescan exactly the queries whose filtered walk returned fewer than k hits
+        while k rows pass: a walk whose neighbourhood is all masked out (such as the
+        zero-filled rows of a nullable vector field) stops short of rows that exist."""
+        want = min(k, int(np.count_nonzero(allowed)))
+        short = np.flatnonzero((i[:, :want] < 0).any(axis=1)) if want else np.empty(0, int)
+        if short.size == 0:
+            return d, i
+        d, i = np.array(d, copy=True), np.array(i, copy=True)
+        with faiss_threads(short.size):
+            d[short], i[short] = self._scan_rows(q[short], np.flatnonzero(allowed), k)
+        return d, i
 
     def range_search(
         self,
