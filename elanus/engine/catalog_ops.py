@@ -16,6 +16,7 @@ from elanus.engine.api import (
 )
 from elanus.engine.functions import field_analyzer
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
+from elanus.engine.query_mode import check_query_mode_change, check_query_mode_properties
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
 from elanus.engine.state import EngineState
 from elanus.errors import (
@@ -39,6 +40,11 @@ DEFAULT_NUM_PARTITIONS = 16
 
 def _props(properties: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in (properties or {}).items()}
+
+
+def _has_vector_index(meta: CollectionMeta) -> bool:
+    vectors = {f.name for f in meta.collection_schema().fields if f.dtype.is_vector}
+    return any(index.field_name in vectors for index in meta.indexes)
 
 
 class CatalogOperations(EngineState):
@@ -101,6 +107,7 @@ class CatalogOperations(EngineState):
     ) -> None:
         validate_name("collection", name)
         validated = validate_schema(schema, name)
+        check_query_mode_properties(properties)
         for text_field in validated.fields:
             if text_field.enable_analyzer or text_field.enable_match:
                 # Milvus builds the analyzer at create: bad params fail here, not on
@@ -250,8 +257,10 @@ class CatalogOperations(EngineState):
     def alter_collection_properties(
         self, db: str, name: str, properties: Mapping[str, str]
     ) -> None:
+        check_query_mode_properties(properties)
         with self.catalog.lock:
             meta = self._meta(db, name)
+            check_query_mode_change(properties, _has_vector_index(meta))
             meta.properties.update(_props(properties))
             meta.update_timestamp = self.oracle.now()
             self.catalog.save()
@@ -259,6 +268,7 @@ class CatalogOperations(EngineState):
     def drop_collection_properties(self, db: str, name: str, keys: list[str]) -> None:
         with self.catalog.lock:
             meta = self._meta(db, name)
+            check_query_mode_change(keys, _has_vector_index(meta))
             for key in keys:
                 meta.properties.pop(key, None)
             self.catalog.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from elanus.engine.compaction import run_compaction
 from elanus.engine.functions import apply_functions
 from elanus.engine.keys import as_key_array
 from elanus.engine.metadata import CollectionMeta
+from elanus.engine.query_mode import result_window
 from elanus.engine.requests import (
     HybridSearchRequest,
     QueryRequest,
@@ -378,7 +380,9 @@ class DataOperations(EngineState):
             guarantee_timestamp=guarantee,
             session_timestamp=data.last_write_ts,
         )
-        return data.read(ts)
+        snap = data.read(ts)
+        window = result_window(meta.properties)
+        return snap if window == snap.result_window else replace(snap, result_window=window)
 
     def read_snapshot(
         self,

@@ -22,7 +22,7 @@ from elanus.engine.requests import HybridSearchRequest, RankerSpec, SearchReques
 from elanus.engine.search import prepare_queries, search_candidates
 from elanus.engine.search_kernels import Candidates
 from elanus.engine.search_merge import take_window
-from elanus.engine.search_plan import SearchSpec, check_window, plan_search, resolve_group_field
+from elanus.engine.search_plan import SearchSpec, plan_search, resolve_group_field
 from elanus.engine.snapshot import Snapshot
 from elanus.engine.vector_validity import mask_null_vectors
 from elanus.errors import ParameterError
@@ -72,7 +72,7 @@ def execute_hybrid_search(snapshot: Snapshot, request: HybridSearchRequest) -> S
         raise ParameterError("hybrid search needs at least one search request")
     if len(request.requests) > _MAX_LEGS:
         raise ParameterError(f"hybrid search supports at most {_MAX_LEGS} search requests")
-    check_window(request.limit, request.offset)
+    _check_result_window(request.limit, request.offset, snapshot.result_window)
     if request.round_decimal != -1 and not 0 <= request.round_decimal <= 6:
         raise ParameterError(
             f"round_decimal {request.round_decimal} is invalid, should be -1 or an integer in range [0, 6]"
@@ -101,6 +101,24 @@ def execute_hybrid_search(snapshot: Snapshot, request: HybridSearchRequest) -> S
     else:
         hits, topks = take_window(merged, nq, request.offset, request.limit)
     return _results(snap, hits, topks, nq, output, group_keys, request.round_decimal)
+
+
+def _check_result_window(limit: int, offset: int, window: int) -> None:
+    """The merged result's offset+limit, worded as Milvus words a hybrid search's
+    (each leg's own limit is checked as a search's topk)."""
+    if offset < 0:
+        raise ParameterError(
+            f"invalid max query result window, offset [{offset}] is invalid, should be gte than 0"
+        )
+    if not isinstance(limit, int) or limit < 1:
+        raise ParameterError(
+            f"invalid max query result window, limit [{limit}] is invalid, should be greater than 0"
+        )
+    if limit + offset > window:
+        raise ParameterError(
+            "invalid max query result window, (offset+limit) should be in range "
+            f"[1, {window}], but got {limit + offset}"
+        )
 
 
 def _common_nq(legs: list[LegHits]) -> int:

@@ -42,7 +42,7 @@ def execute_query(snapshot: Snapshot, request: QueryRequest) -> QueryResult:
         return _aggregate(snap, request, requested, group_by)
     is_count = any(f.lower() == COUNT_FIELD for f in requested)
     has_filter = bool(request.filter and request.filter.strip())
-    _check_request(request, is_count, has_filter, requested)
+    _check_request(request, is_count, has_filter, requested, snap.result_window)
     masks = _masks(snap, request)
     if is_count:
         count = pa.array([masks.total], type=pa.int64())
@@ -71,7 +71,7 @@ def _aggregate(
     unbounded = plan is None and request.ids is None and request.limit is None
     if not aggregation.aggregates and unbounded:
         raise ParameterError("empty expression should be used with limit")
-    _check_window(request)
+    _check_window(request, snap.result_window)
     # A single row needs no paging, and Milvus refuses to page the row count.
     if aggregation.counts_rows and not group_by and request.limit is not None:
         raise ParameterError("count entities with pagination is not allowed")
@@ -81,7 +81,7 @@ def _aggregate(
 
 
 def _check_request(
-    request: QueryRequest, is_count: bool, has_filter: bool, requested: list[str]
+    request: QueryRequest, is_count: bool, has_filter: bool, requested: list[str], window: int
 ) -> None:
     if is_count:
         if len(requested) > 1:
@@ -92,10 +92,10 @@ def _check_request(
         return
     if not has_filter and request.ids is None and request.limit is None:
         raise ParameterError("empty expression should be used with limit")
-    _check_window(request)
+    _check_window(request, window)
 
 
-def _check_window(request: QueryRequest) -> None:
+def _check_window(request: QueryRequest, max_window: int = MAX_QUERY_WINDOW) -> None:
     if request.limit is not None:
         limit = int(request.limit)
         if limit < 0:
@@ -104,10 +104,10 @@ def _check_window(request: QueryRequest) -> None:
                 "should be greater than 0"
             )
         window = limit + int(request.offset or 0)
-        if window > MAX_QUERY_WINDOW:
+        if window > max_window:
             raise ParameterError(
                 "invalid max query result window, (offset+limit) should be in range "
-                f"[1, {MAX_QUERY_WINDOW}], but got {window}"
+                f"[1, {max_window}], but got {window}"
             )
     if request.offset and request.offset < 0:
         raise ParameterError(

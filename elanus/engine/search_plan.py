@@ -286,6 +286,7 @@ def plan_search(
         key: tuple[Any, ...] | None = (
             id(snapshot.schema),
             id(snapshot.index_specs),
+            snapshot.result_window,
             _frozen(search_params),
             scalars,
             tuple(map(type, scalars)),  # 64 and 64.0 hash alike but differ to the validator
@@ -342,7 +343,7 @@ def _plan_search(
         from elanus.engine.fulltext import bm25_search_params
 
         params.update(bm25_search_params(snapshot, fs))
-    check_window(limit, offset)
+    check_window(limit, offset, snapshot.result_window)
     _check_index_search_params(snapshot, fs, metric, params, limit + offset)
     if round_decimal != -1 and not 0 <= round_decimal <= 6:
         raise ParameterError(
@@ -380,16 +381,18 @@ def _check_metric(schema: CollectionSchema, fs: FieldSchema, metric: str) -> Non
         )
 
 
-def check_window(limit: int, offset: int) -> None:
-    if not isinstance(limit, int) or limit < 1 or limit > MAX_TOPK:
+def check_window(limit: int, offset: int, window: int = MAX_TOPK) -> None:
+    """A search's topk and offset+limit within the collection's ``window``
+    (``Snapshot.result_window``: 16384, or more under ``query_mode=large_topk``)."""
+    if not isinstance(limit, int) or limit < 1 or limit > window:
         raise ParameterError(
-            f"topk [{limit}] is invalid, it should be in range [1, {MAX_TOPK}], but got {limit}"
+            f"topk [{limit}] is invalid, it should be in range [1, {window}], but got {limit}"
         )
     if offset < 0:
         raise ParameterError(f"offset [{offset}] is invalid, it should not be negative")
-    if limit + offset > MAX_TOPK:
+    if limit + offset > window:
         raise ParameterError(
-            f"(offset+limit) should be in range [1, {MAX_TOPK}], but got {limit + offset}"
+            f"(offset+limit) should be in range [1, {window}], but got {limit + offset}"
         )
 
 

@@ -103,6 +103,9 @@ class Snapshot:
     # The whole collection when this snapshot is cut to some partitions: BM25
     # corpus statistics are collection-wide (docs/fulltext.md).
     collection_wide: Snapshot | None = None
+    # The largest topk / query offset+limit the collection allows (16384, or more
+    # under ``query_mode=large_topk``: engine/query_mode.py).
+    result_window: int = 16384
 
     def in_partitions(self, names: list[str] | None) -> Snapshot:
         if not names:
@@ -114,6 +117,7 @@ class Snapshot:
             tuple(s for s in self.segments if s.partition_name in wanted),
             self.index_specs,
             self.collection_wide or self,
+            self.result_window,
         )
 
     def query_encoder(

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _INT_MAX = 2**31 - 1
+_MAX_K = 1_000_000
 _FLOAT_TYPES = frozenset({DataType.FLOAT_VECTOR})
 _HALF_TYPES = frozenset({DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR})
 _FLOATISH = _FLOAT_TYPES | _HALF_TYPES
@@ -549,8 +550,10 @@ def _check_search_params(
     _check_range_params(str(metric_type).upper(), out)
     level = out.get("level")
     if k is not None:
-        if k < 1 or k > 16384:
-            raise ParameterError(f"topk [{k}] is invalid, it should be in range [1, 16384]")
+        # The engine holds each collection to its window (16384, or 1,000,000 under
+        # query_mode=large_topk); this bound only guards the index itself.
+        if k < 1 or k > _MAX_K:
+            raise ParameterError(f"topk [{k}] is invalid, it should be in range [1, {_MAX_K}]")
         for name, floor in (("ef", 16), ("search_list", 16), ("reorder_k", 1)):
             if any(p.name == name for p in spec.search):
                 if name not in out:
