@@ -189,7 +189,9 @@ def _check_index_search_params(
     snapshot: Snapshot, fs: FieldSchema, metric: str, params: dict[str, Any], k: int
 ) -> None:
     """Search params against the field's index type, with Milvus's ranges and messages
-    (``elanus.index``); range bounds are checked by ``_range_params``."""
+    (``elanus.index``); range bounds are checked by ``_range_params``. A range search
+    is not held to ``ef``/``search_list`` >= k: as in Milvus, those bound the walk of
+    a top-k search only (the range search widens them itself)."""
     spec = snapshot.index_specs.get(fs.name)
     if not isinstance(spec, dict) or not spec.get("index_type"):
         return
@@ -197,7 +199,7 @@ def _check_index_search_params(
 
     index_type, _ = resolve_index_type(fs.dtype, str(spec["index_type"]), spec.get("params"))
     knobs = {k: v for k, v in params.items() if k not in ("radius", "range_filter")}
-    validate_search_params(index_type, metric, knobs, k)
+    validate_search_params(index_type, metric, knobs, None if "radius" in params else k)
 
 
 def resolve_anns_field(schema: CollectionSchema, name: str | None) -> FieldSchema:
