@@ -389,10 +389,15 @@ class _Checker:
         """A number compared with a FLOAT field, rounded to float32 as Milvus casts a
         literal to the field's type (so a stored value equals its own literal, and an
         index and a scan agree)."""
-        if not isinstance(target, ir.ColumnValue) or target.path or isinstance(value, bool):
+        if not isinstance(target, ir.ColumnValue) or isinstance(value, bool):
             return value
         field = self.schema.get(target.column)
-        if field is None or field.dtype != DataType.FLOAT:
+        if field is None:
+            return value
+        # An ARRAY of FLOAT stores float32 elements, reached by contains or by index.
+        float_field = field.dtype == DataType.FLOAT and not target.path
+        float_elements = field.dtype == DataType.ARRAY and field.element_type == DataType.FLOAT
+        if not (float_field or float_elements):
             return value
         return float(np.float32(value))
 
