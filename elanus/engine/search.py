@@ -149,10 +149,11 @@ def search_candidates(
         return search_segment(views[p.segment], p, spec, queries, masks.masks[p.segment], k)
 
     if len(work) > 1:
-        parts = list(_shared_pool().map(run, work))
+        merged = Candidates.concat(list(_shared_pool().map(run, work)))
+    elif work:
+        merged = run(work[0])  # one source: nothing to concatenate or hand to the pool
     else:
-        parts = [run(p) for p in work]
-    merged = Candidates.concat(parts)
+        merged = Candidates.empty()
     if spec.is_range and merged.size:
         keep = within_range(merged.dist, spec)
         merged = Candidates(
@@ -197,15 +198,11 @@ def build_results(
     """The wire-shaped result: primary keys, distances and output columns of ``hits``."""
     pk = snapshot.schema.primary_field.name
     # One gather for the keys and the output fields: the hits are grouped by segment once.
-    both = OutputPlan(
-        (pk, *(f for f in output.fields if f != pk)),
-        output.dynamic_keys,
-        output.whole_meta,
-    )
-    gathered = gather_columns(snapshot, both, hits.segment, hits.rows)
+    gathered = gather_columns(snapshot, _with_key(output, pk), hits.segment, hits.rows)
     ids = gathered[pk]
     fields = {name: gathered[name] for name in output.columns}
-    distances = hits.dist.astype(np.float32)
+    # Candidates are float32 already; nothing writes into the result's array.
+    distances = hits.dist.astype(np.float32, copy=False)
     if spec.round_decimal >= 0:
         distances = np.round(distances, spec.round_decimal).astype(np.float32)
     return SearchResults(
@@ -220,6 +217,28 @@ def build_results(
         metric_type=spec.metric,
         session_timestamp=snapshot.timestamp,
     )
+
+
+# Output plans with the primary key put first, by the identity of the plan they extend
+# (``plan_output`` hands out one plan object per schema and request); the plan is kept
+# with its extension so a recycled id() never matches.
+_WITH_KEY: dict[int, tuple[OutputPlan, OutputPlan]] = {}
+
+
+def _with_key(output: OutputPlan, pk: str) -> OutputPlan:
+    """``output`` with the primary key gathered first."""
+    hit = _WITH_KEY.get(id(output))
+    if hit is not None and hit[0] is output and hit[1].fields[0] == pk:
+        return hit[1]
+    keyed = OutputPlan(
+        (pk, *(f for f in output.fields if f != pk)),
+        output.dynamic_keys,
+        output.whole_meta,
+    )
+    if len(_WITH_KEY) >= 1024:
+        _WITH_KEY.clear()
+    _WITH_KEY[id(output)] = (output, keyed)
+    return keyed
 
 
 # --- query vectors ---------------------------------------------------------------------

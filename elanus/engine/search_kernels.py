@@ -22,6 +22,7 @@ from elanus.engine.search_plan import (
 )
 from elanus.engine.snapshot import SegmentView
 from elanus.index.exact import exact_range_search, exact_search
+from elanus.index.metrics import has_missing
 
 __all__ = ["Candidates", "search_segment"]
 
@@ -82,7 +83,10 @@ def search_segment(
     vectors = _vectors(view, spec)
     if plan.strategy in (INDEX, EXACT):
         allowed = None if plan.usable == plan.num_rows else usable
-        return _tag(_exact(spec, vectors, queries, allowed, k, plan.usable), plan.segment)
+        # A segment's rows below its view's count never change (sealed files, or
+        # the published rows of the append-only growing buffer).
+        found = _exact(spec, vectors, queries, allowed, k, plan.usable, immutable=True)
+        return _tag(found, plan.segment)
     if plan.strategy == EXACT_SUBSET:
         positions = np.flatnonzero(usable)
         q, r, d = _exact(spec, _take_rows(vectors, positions), queries, None, k, plan.usable)
@@ -137,6 +141,7 @@ def _exact(
     allowed: np.ndarray | None,
     k: int,
     usable: int,
+    immutable: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dtype = spec.field.dtype
     if not spec.is_range:
@@ -148,6 +153,7 @@ def _exact(
             min(k, usable),
             allowed=allowed,
             params=spec.index_params,
+            immutable=immutable,
         )
         return _from_matrix(np.asarray(dist), np.asarray(ids))
     assert spec.radius is not None
@@ -161,6 +167,7 @@ def _exact(
         allowed=allowed,
         limit=k,
         params=spec.index_params,
+        immutable=immutable,
     )
     return _from_lims(np.asarray(found.lims), np.asarray(found.ids), np.asarray(found.distances))
 
@@ -186,7 +193,7 @@ def _from_matrix(dist: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndar
         dist = dist[None, :]
         ids = ids[None, :]
     nq, k = ids.shape
-    if nq == 1 and k and ids.min() >= 0:
+    if nq == 1 and k and not has_missing(ids):
         # One query with a full top-k (the usual single search): flat views, no masks.
         return (
             np.zeros(k, dtype=np.int64),

@@ -6,6 +6,8 @@ over the rows of a segment.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from elanus.engine.search_kernels import Candidates
@@ -21,17 +23,35 @@ def best_first(cands: Candidates, larger_is_better: bool) -> Candidates:
     # each query's top-k in order): then the sort would be the identity. Checked on
     # the distances as they are; NaN fails every comparison and takes the sort below,
     # which orders it as the worst value.
-    d, q = cands.dist, cands.qidx
-    in_order = d[1:] <= d[:-1] if larger_is_better else d[1:] >= d[:-1]
-    if not q.max():  # query indices are >= 0: all of these are the first query's
-        if in_order.all():
-            return cands
-    elif bool(((q[1:] > q[:-1]) | ((q[1:] == q[:-1]) & in_order)).all()):
+    if _in_order(cands, larger_is_better):
         return cands
     key = -cands.dist.astype(np.float64) if larger_is_better else cands.dist.astype(np.float64)
     key = np.where(np.isnan(key), np.inf, key)
     order = np.lexsort((key, cands.qidx))
     return Candidates(cands.qidx[order], cands.segment[order], cands.rows[order], cands.dist[order])
+
+
+# Up to this many candidates the order is checked on Python floats: numpy's fixed
+# cost per call is larger than the whole check.
+_SMALL = 64
+
+
+def _in_order(cands: Candidates, larger_is_better: bool) -> bool:
+    """Whether ``cands`` are already by query, then best distance first (no NaN)."""
+    d, q = cands.dist, cands.qidx
+    better_or_equal = operator.ge if larger_is_better else operator.le
+    if cands.size <= _SMALL:
+        dl, ql = d.tolist(), q.tolist()
+        if not max(ql):  # query indices are >= 0: all of these are the first query's
+            return all(map(better_or_equal, dl, dl[1:]))
+        return all(
+            qa < qb or (qa == qb and better_or_equal(da, db))
+            for qa, qb, da, db in zip(ql, ql[1:], dl, dl[1:])
+        )
+    in_order = better_or_equal(d[:-1], d[1:])
+    if not q.max():  # query indices are >= 0: all of these are the first query's
+        return bool(in_order.all())
+    return bool(((q[1:] > q[:-1]) | ((q[1:] == q[:-1]) & in_order)).all())
 
 
 def rank_within(sorted_keys: np.ndarray) -> np.ndarray:

@@ -251,6 +251,13 @@ def _frozen(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:  # the usual leaf: no isinstance chain
         return (kind.__name__, value)
+    if kind is dict:  # the usual node: plain leaves frozen in line, no call per leaf
+        items = [
+            (str(k), (type(v).__name__, v) if type(v) in _PLAIN else _frozen(v))
+            for k, v in value.items()
+        ]
+        items.sort()
+        return ("d", tuple(items))
     if isinstance(value, dict):
         return ("d", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
     if isinstance(value, (list, tuple)):

@@ -20,6 +20,7 @@ from elanus.index.metrics import (
     as_float32,
     as_queries,
     faiss_metric,
+    is_best_first,
     l2_normalize,
     normalize_metric,
     range_mask,
@@ -27,10 +28,12 @@ from elanus.index.metrics import (
     worst_distance,
 )
 from elanus.index.protocol import RangeResult
+from elanus.index.unit_rows import unit_rows
 from elanus.schema.types import DataType
 
 # FAISS's bundled type stubs lag its SWIG API; treat the module as untyped.
 faiss: Any = _faiss_module
+_ptr = faiss.swig_ptr
 
 __all__ = [
     "exact_search",
@@ -54,13 +57,18 @@ def exact_search(
     k: int,
     allowed: np.ndarray | None = None,
     params: dict[str, Any] | None = None,
+    *,
+    immutable: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` of ``queries`` over ``vectors``: ``(distances, ids)`` of shape (nq, k).
 
     ``vectors`` uses the shared column convention for ``dtype`` (see
     ``elanus.schema.types.dense_vector_numpy_dtype``; sparse is a scipy CSR array).
     ``params`` carries BM25's ``bm25_k1``/``bm25_b``/``bm25_avgdl`` and MinHash's
-    ``mh_element_bit_width``.
+    ``mh_element_bit_width``. ``immutable``: the rows of ``vectors`` never change
+    while the array owning them lives (a sealed segment, the published rows of an
+    append-only buffer), so COSINE may keep their unit-length copy; a read-only
+    owner counts as immutable without it.
     """
     metric = normalize_metric(metric)
     dtype = DataType.parse(dtype)
@@ -76,7 +84,7 @@ def exact_search(
     q = as_queries(dtype, queries)
     if metric == "COSINE":
         q = l2_normalize(q.copy())
-    return _dense_topk(dtype, vectors, q, metric, k, allowed)
+    return _dense_topk(dtype, vectors, q, metric, k, allowed, immutable)
 
 
 def exact_range_search(
@@ -89,8 +97,11 @@ def exact_range_search(
     allowed: np.ndarray | None = None,
     limit: int | None = None,
     params: dict[str, Any] | None = None,
+    *,
+    immutable: bool = False,
 ) -> RangeResult:
-    """Every row inside Milvus's range for the metric, best first per query."""
+    """Every row inside Milvus's range for the metric, best first per query
+    (``immutable`` as for ``exact_search``)."""
     metric = normalize_metric(metric)
     dtype = DataType.parse(dtype)
     q: Any
@@ -107,7 +118,7 @@ def exact_range_search(
         if metric == "COSINE":
             q = l2_normalize(q.copy())
         nq = q.shape[0]
-        blocks = _dense_blocks(dtype, vectors, q, metric, allowed)
+        blocks = _dense_blocks(dtype, vectors, q, metric, allowed, immutable)
     per_query_d: list[list[np.ndarray]] = [[] for _ in range(nq)]
     per_query_i: list[list[np.ndarray]] = [[] for _ in range(nq)]
     for rows, dist in blocks:
@@ -184,14 +195,58 @@ def _dense_block_rows(dtype: DataType, n: int, dim: int, masked: bool) -> int:
 
 
 def _dense_float_block(
-    dtype: DataType, vectors: np.ndarray, rows: np.ndarray, metric: str
+    dtype: DataType, vectors: np.ndarray, rows: np.ndarray, normalize: bool
 ) -> np.ndarray:
     block = as_float32(dtype, _take(vectors, rows))
-    if metric == "COSINE":
+    if normalize:
         if np.shares_memory(block, vectors):
             block = block.copy()
         block = l2_normalize(block)
     return block
+
+
+def _scored_rows(
+    dtype: DataType, vectors: np.ndarray, metric: str, immutable: bool
+) -> tuple[DataType, np.ndarray, bool]:
+    """What a dense scan reads: (its type, its rows, whether each block needs normalising).
+
+    COSINE reads the kept unit-length copy of rows that never change
+    (``elanus.index.unit_rows``), so a query copies nothing; other rows are
+    normalised block by block.
+    """
+    if metric != "COSINE":
+        return dtype, vectors, False
+    unit = unit_rows(dtype, vectors, immutable)
+    if unit is None:
+        return dtype, vectors, True
+    return DataType.FLOAT_VECTOR, unit, False
+
+
+def _flat_knn(q: np.ndarray, block: np.ndarray, k: int, fm: int) -> tuple[np.ndarray, np.ndarray]:
+    """FAISS's brute-force k-NN on C-ordered float32 inputs, without its wrapper's copies
+    and checks (both matrices come from ``as_float32`` / ``as_queries``)."""
+    nq, dim = q.shape
+    d = np.empty((nq, k), dtype=np.float32)
+    i = np.empty((nq, k), dtype=np.int64)
+    q = np.ascontiguousarray(q, dtype=np.float32)
+    block = np.ascontiguousarray(block, dtype=np.float32)
+    args = (_ptr(q), _ptr(block), dim, nq, block.shape[0], k, _ptr(d), _ptr(i))
+    scan = faiss.knn_L2sqr if fm == faiss.METRIC_L2 else faiss.knn_inner_product
+    if nq > 1:
+        scan(*args)
+        return d, i
+    # A lone query on one OpenMP thread, as indexes search it: FAISS splits the rows
+    # of one query over its threads, and on a loaded machine their wake-ups cost
+    # more than the scan itself (measured in benchmarks/exact_cosine.py).
+    previous = faiss.omp_get_max_threads()
+    if previous != 1:
+        faiss.omp_set_num_threads(1)
+    try:
+        scan(*args)
+    finally:
+        if previous != 1:
+            faiss.omp_set_num_threads(previous)
+    return d, i
 
 
 def _dense_topk(
@@ -201,28 +256,38 @@ def _dense_topk(
     metric: str,
     k: int,
     allowed: np.ndarray | None,
+    immutable: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     n, dim = vectors.shape
     if q.shape[1] != dim:
         raise ParameterError(
             f"vector dimension mismatch, expected vector size {dim}, actual {q.shape[1]}"
         )
+    dtype, vectors, normalize = _scored_rows(dtype, vectors, metric, immutable)
     parts_d: list[np.ndarray] = []
     parts_i: list[np.ndarray] = []
     fm = faiss_metric(metric)
-    for rows in _row_blocks(n, _dense_block_rows(dtype, n, dim, allowed is not None), allowed):
-        block = _dense_float_block(dtype, vectors, rows, metric)
+    rows_per = _dense_block_rows(dtype, n, dim, allowed is not None)
+    for rows in _row_blocks(n, rows_per, allowed):
+        block = _dense_float_block(dtype, vectors, rows, normalize)
         kk = min(k, len(rows))
-        d, i = faiss.knn(q, block, kk, metric=fm)
-        valid = i >= 0
+        d, i = _flat_knn(q, block, kk, fm)
         parts_d.append(d)
-        parts_i.append(np.where(valid, rows[np.maximum(i, 0)], -1))
+        if allowed is None and len(rows) == n:
+            parts_i.append(i)  # the block is every row in order: its ids are row ids
+        else:
+            parts_i.append(np.where(i >= 0, rows[np.maximum(i, 0)], -1))
     if not parts_d:
         nq = q.shape[0]
         return (
             np.full((nq, k), worst_distance(metric), np.float32),
             np.full((nq, k), -1, np.int64),
         )
+    if len(parts_d) == 1:
+        d, i = parts_d[0], parts_i[0]
+        if d.shape[1] == k and is_best_first(metric, d, i):
+            return d, i  # what the merge would give back unchanged
+        return topk_merge(metric, d, i, k)
     return topk_merge(metric, np.hstack(parts_d), np.hstack(parts_i), k)
 
 
@@ -236,12 +301,18 @@ def dense_distances(q: np.ndarray, block: np.ndarray, metric: str) -> np.ndarray
 
 
 def _dense_blocks(
-    dtype: DataType, vectors: np.ndarray, q: np.ndarray, metric: str, allowed: np.ndarray | None
+    dtype: DataType,
+    vectors: np.ndarray,
+    q: np.ndarray,
+    metric: str,
+    allowed: np.ndarray | None,
+    immutable: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     n, dim = vectors.shape
+    dtype, vectors, normalize = _scored_rows(dtype, vectors, metric, immutable)
     rows_per = max(1024, _BLOCK_BYTES // (4 * max(dim, q.shape[0], 1)))
     for rows in _row_blocks(n, rows_per, allowed):
-        block = _dense_float_block(dtype, vectors, rows, metric)
+        block = _dense_float_block(dtype, vectors, rows, normalize)
         yield rows, dense_distances(q, block, metric)
 
 

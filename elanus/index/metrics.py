@@ -7,6 +7,7 @@ Milvus's conventions: ``L2`` is the squared euclidean distance, ``IP`` and
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import faiss as _faiss_module
@@ -33,6 +34,8 @@ __all__ = [
     "range_mask",
     "topk_merge",
     "fill_missing",
+    "has_missing",
+    "is_best_first",
 ]
 
 FLOAT_METRICS = ("L2", "IP", "COSINE")
@@ -58,6 +61,20 @@ def larger_is_better(metric: str) -> bool:
     return normalize_metric(metric) in _LARGER_BETTER
 
 
+# Up to this many ids a check runs on Python ints: numpy's fixed cost per call
+# (several microseconds for a reduction) is larger than the whole check.
+_SMALL_CHECK = 64
+
+
+def has_missing(ids: np.ndarray) -> bool:
+    """Whether any id is -1 (a slot that holds no hit)."""
+    if ids.size == 0:
+        return False
+    if ids.size <= _SMALL_CHECK:
+        return bool(min(ids.ravel().tolist()) < 0)
+    return bool(ids.min() < 0)
+
+
 def worst_distance(metric: str) -> float:
     """The distance written into a slot that holds no hit."""
     return -np.inf if larger_is_better(metric) else np.inf
@@ -81,6 +98,14 @@ def as_float32(dtype: DataType, block: np.ndarray) -> np.ndarray:
 
 def as_queries(dtype: DataType, queries: Any) -> np.ndarray:
     """Queries as a 2-D array FAISS accepts: float32 rows, or uint8 rows for binary."""
+    if (
+        type(queries) is np.ndarray
+        and queries.dtype == np.float32
+        and queries.ndim == 2
+        and queries.flags.c_contiguous
+        and dtype != DataType.BINARY_VECTOR
+    ):
+        return queries  # already what every dense type's path below would return
     if dtype == DataType.BINARY_VECTOR:
         arr = np.asarray(queries)
         if arr.dtype != np.uint8:
@@ -150,8 +175,24 @@ def fill_missing(
     metric: str, distances: np.ndarray, ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Write the metric's worst distance into slots whose id is -1."""
-    if ids.size and ids.min() < 0:
-        missing = ids < 0
+    if has_missing(ids):
         distances = np.array(distances, dtype=np.float32, copy=True)
-        distances[missing] = worst_distance(metric)
+        distances[ids < 0] = worst_distance(metric)
     return distances, ids
+
+
+def is_best_first(metric: str, distances: np.ndarray, ids: np.ndarray) -> bool:
+    """Whether every row of (distances, ids) is already what ``topk_merge`` gives back:
+    best first, no empty slot (id -1), no NaN. Then the merge can be skipped.
+
+    A NaN fails every comparison, so rows holding one take the merge.
+    """
+    if distances.size == 0:
+        return True
+    if has_missing(ids):
+        return False
+    better_or_equal = operator.ge if larger_is_better(metric) else operator.le
+    if distances.shape[0] == 1 and distances.size <= _SMALL_CHECK:
+        d = distances[0].tolist()
+        return all(map(better_or_equal, d, d[1:]))
+    return bool(better_or_equal(distances[:, :-1], distances[:, 1:]).all())
