@@ -170,6 +170,13 @@ class DataOperations(EngineState):
         if upsert and _has_duplicates(pks):
             # One batch cannot say which of two rows with the same key wins.
             raise DataError("duplicate primary keys are not allowed in the same batch")
+        replaced: np.ndarray | None = None
+        if upsert and pk.auto_id and not partial:
+            # As in Milvus, an upsert into an auto_id collection deletes the rows
+            # with the given keys and writes the new rows under newly generated keys.
+            replaced = as_key_array(pks)
+            cols[pk.name] = self._auto_ids(schema, num_rows)
+            pks = self._primary(schema, cols)
 
         def make(ts: int) -> list[InsertBatch | DeleteBatch]:
             full = self._fill_partial(data, schema, cols, pks, num_rows) if partial else cols
@@ -183,7 +190,10 @@ class DataOperations(EngineState):
             ):
                 raise DataError(f"partition key field {schema.partition_key_field.name} is missing")
             groups = self._route(meta, schema, full, num_rows, routing)
-            return self._batches(ts, groups, full, pks, num_rows)
+            batches = self._batches(ts, groups, full, pks, num_rows)
+            if replaced is not None and len(replaced):
+                return [DeleteBatch(ts, None, replaced), *batches]
+            return batches
 
         ts = data.write(make, reads_rows=partial)
         ids = pks.tolist() if isinstance(pks, np.ndarray) else pks.to_pylist()
