@@ -189,6 +189,8 @@ def create_multi_analyzer(params: Mapping[str, Any] | str) -> MultiAnalyzer:
     if not isinstance(alias, Mapping):
         raise ParameterError("alias of multi analyzer params must be a dict")
     for key, target in alias.items():
-        if not isinstance(target, str) or target not in analyzers:
-            raise ParameterError(f"alias {key!r} points to unknown analyzer {target!r}")
+        # An alias to an analyzer that is not defined is accepted, as Milvus does:
+        # its rows fall back to ``default`` (see ``resolve``).
+        if not isinstance(target, str):
+            raise ParameterError(f"alias {key!r} must name an analyzer, got {target!r}")
     return MultiAnalyzer(by_field, analyzers, {str(k): v for k, v in alias.items()}, conf)
