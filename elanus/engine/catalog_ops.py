@@ -407,8 +407,9 @@ class CatalogOperations(EngineState):
             if meta.collection_schema().partition_key_field is not None:
                 raise ParameterError("disable load partitions if partition key mode is used")
             _require_vector_indexes(meta)
-            for name in partitions:
-                self._partition(meta, name).loaded = True
+            # Every name is resolved before any is loaded: a bad name changes nothing.
+            for part in [self._partition(meta, name) for name in partitions]:
+                part.loaded = True
             meta.loaded = True
             self.catalog.save()
 
@@ -417,8 +418,8 @@ class CatalogOperations(EngineState):
             meta = self._meta(db, collection)
             if meta.collection_schema().partition_key_field is not None:
                 raise ParameterError("disable release partitions if partition key mode is used")
-            for name in partitions:
-                self._partition(meta, name).loaded = False
+            for part in [self._partition(meta, name) for name in partitions]:
+                part.loaded = False
             if not any(p.loaded for p in meta.partitions):
                 meta.loaded = False
             self.catalog.save()

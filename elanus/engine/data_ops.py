@@ -49,6 +49,12 @@ __all__ = ["DataOperations"]
 _compaction_ids = itertools.count(1)
 
 
+# Reads and writes of a partition-key collection name no partitions: the key routes.
+_PARTITION_KEY_NAMES = (
+    "not support manually specifying the partition names if partition key mode is used"
+)
+
+
 def _has_duplicates(keys: Any) -> bool:
     if isinstance(keys, np.ndarray):
         return len(np.unique(keys)) != len(keys)
@@ -77,9 +83,7 @@ class DataOperations(EngineState):
     ) -> str | None:
         if partition:
             if schema.partition_key_field is not None:
-                raise ParameterError(
-                    "not support manually specifying the partition names if partition key mode is used"
-                )
+                raise ParameterError(_PARTITION_KEY_NAMES)
             if meta.partition(partition) is None:
                 raise PartitionNotFound(f"partition not found[partition={partition}]")
             return partition
@@ -289,6 +293,8 @@ class DataOperations(EngineState):
         partition: str | None = None,
     ) -> WriteResult:
         meta, data = self._data(db, collection)
+        if partition and data.schema.partition_key_field is not None:
+            raise ParameterError(_PARTITION_KEY_NAMES)
         if partition and meta.partition(partition) is None:
             raise PartitionNotFound(f"partition not found[partition={partition}]")
         if ids is None and not filter:
@@ -378,6 +384,8 @@ class DataOperations(EngineState):
         meta, data = self._data(db, collection)
         if not meta.loaded:
             raise CollectionNotLoaded(f"collection not loaded[collection={meta.collection_id}]")
+        if partitions and data.schema.partition_key_field is not None:
+            raise ParameterError(_PARTITION_KEY_NAMES)
         for name in partitions or []:
             p = meta.partition(name)
             if p is None:
