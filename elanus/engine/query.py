@@ -56,7 +56,11 @@ def execute_query(snapshot: Snapshot, request: QueryRequest) -> QueryResult:
         stop = order.size if request.limit is None else start + int(request.limit)
         order = order[start:stop]
         segment_pos, rows = segment_pos[order], rows[order]
-    elif request.order_by_pk or request.limit is not None or request.offset:
+    elif (
+        request.order_by_pk or len(snap.segments) > 1 or request.limit is not None or request.offset
+    ):
+        # Milvus merges its per-segment results in primary-key order, so rows from
+        # several segments come back ordered by key whatever the limit.
         segment_pos, rows = _by_primary_key(snap, segment_pos, rows, request)
     columns = gather_columns(snap, output, segment_pos, rows)
     return QueryResult(columns, int(rows.size), list(output.names))

@@ -73,3 +73,19 @@ def test_load_partitions_with_an_unknown_name_loads_none(tmp_path: Path) -> None
             e.release_partitions("default", "c", ["p1", "nope"])
         assert e.get_load_state("default", "c", "p1") == "Loaded"
         assert e.get_load_state("default", "c", "_default") == "NotLoad"
+
+
+def test_query_over_several_segments_returns_rows_in_primary_key_order(tmp_path: Path) -> None:
+    # Upserted rows change their partition key, so the rows a query finds sit in
+    # several partitions' segments; Milvus merges them in primary-key order.
+    with Engine.open(str(tmp_path), background=False) as e:
+        e.create_collection("default", "c", _schema(True), indexes=[FLAT])
+        e.insert("default", "c", _rows(40), 40)
+        e.flush("default", "c")
+        moved = {**_rows(40), "id": list(range(39, -1, -1)), "tag": list(range(40))}
+        e.upsert("default", "c", moved, 40)
+        e.insert("default", "c", {**_rows(3), "id": [100, 41, 40]}, 3)
+        e.load_collection("default", "c")
+        res = e.query("default", "c", QueryRequest(filter="id >= 0", output_fields=["tag"]))
+        assert np.asarray(res.columns["id"]).tolist() == [*range(42), 100]
+        assert np.asarray(res.columns["tag"]).tolist()[:3] == [39, 38, 37]
