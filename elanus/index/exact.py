@@ -78,9 +78,10 @@ def exact_search(
         return _sparse_topk(vectors, queries, metric, k, allowed, params or {})
     if dtype == DataType.BINARY_VECTOR:
         q = as_queries(dtype, queries)
-        return _scored_topk(
-            metric, k, q.shape[0], _binary_blocks(vectors, q, metric, allowed, params or {})
-        )
+        blocks = _binary_blocks(vectors, q, metric, allowed, params or {})
+        if metric in STRUCTURE_METRICS:
+            return _first_matches(k, q.shape[0], blocks)
+        return _scored_topk(metric, k, q.shape[0], blocks)
     q = as_queries(dtype, queries)
     if metric == "COSINE":
         q = l2_normalize(q.copy())
@@ -330,11 +331,42 @@ def _scored_topk(
 
 # ---------------------------------------------------------------- binary
 
+STRUCTURE_METRICS = ("SUBSTRUCTURE", "SUPERSTRUCTURE")
+
+
+def _first_matches(
+    k: int, nq: int, blocks: Iterator[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``k`` matching rows per query in row order (all at distance 0), as
+    Milvus's BIN_FLAT answers a structure metric; unfilled slots are (inf, -1)."""
+    best_d = np.full((nq, k), np.inf, np.float32)
+    best_i = np.full((nq, k), -1, np.int64)
+    count = np.zeros(nq, np.int64)
+    for rows, dist in blocks:
+        for qi in np.flatnonzero(count < k):
+            hits = rows[np.flatnonzero(np.isfinite(dist[qi]))][: k - count[qi]]
+            best_i[qi, count[qi] : count[qi] + hits.size] = hits
+            best_d[qi, count[qi] : count[qi] + hits.size] = 0.0
+            count[qi] += hits.size
+        if (count >= k).all():
+            break
+    return best_d, best_i
+
 
 def binary_distances(
     q: np.ndarray, block: np.ndarray, metric: str, element_bits: int = 32
 ) -> np.ndarray:
-    """(nq, rows) HAMMING / JACCARD / MHJACCARD distances between packed bit rows."""
+    """(nq, rows) HAMMING / JACCARD / MHJACCARD distances between packed bit rows.
+
+    SUBSTRUCTURE and SUPERSTRUCTURE are matches, as in Milvus's BIN_FLAT: a row whose
+    bits include all of the query's (SUBSTRUCTURE) or lie within them
+    (SUPERSTRUCTURE) is at distance 0, any other row is no hit (infinite).
+    """
+    if metric in STRUCTURE_METRICS:
+        both = q[:, None, :] & block[None, :, :]
+        side = q[:, None, :] if metric == "SUBSTRUCTURE" else block[None, :, :]
+        match = (both == side).all(-1)
+        return np.where(match, np.float32(0.0), np.float32(np.inf)).astype(np.float32)
     if metric == "MHJACCARD":
         width = element_bits // 8
         view = f"<u{width}"

@@ -2,6 +2,7 @@
 
 Milvus's conventions: ``L2`` is the squared euclidean distance, ``IP`` and
 ``COSINE`` are similarities, ``HAMMING``/``JACCARD``/``MHJACCARD`` are distances,
+``SUBSTRUCTURE``/``SUPERSTRUCTURE`` are matches (distance 0, or no hit),
 ``IP``/``BM25`` on sparse vectors are scores.
 """
 
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 FLOAT_METRICS = ("L2", "IP", "COSINE")
-BINARY_METRICS = ("HAMMING", "JACCARD", "MHJACCARD")
+BINARY_METRICS = ("HAMMING", "JACCARD", "MHJACCARD", "SUBSTRUCTURE", "SUPERSTRUCTURE")
 SPARSE_METRICS = ("IP", "BM25")
 _LARGER_BETTER = frozenset({"IP", "COSINE", "BM25"})
 _KNOWN = frozenset(FLOAT_METRICS + BINARY_METRICS + SPARSE_METRICS)

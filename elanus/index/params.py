@@ -286,7 +286,11 @@ INDEX_SPECS: dict[str, IndexSpec] = {
                 ParamSpec("beamwidth", "int", 8, 1, 128),
             ),
         ),
-        IndexSpec("BIN_FLAT", frozenset({DataType.BINARY_VECTOR}), _BIN_METRICS),
+        IndexSpec(
+            "BIN_FLAT",
+            frozenset({DataType.BINARY_VECTOR}),
+            _BIN_METRICS | {"SUBSTRUCTURE", "SUPERSTRUCTURE"},
+        ),
         IndexSpec(
             "BIN_IVF_FLAT", frozenset({DataType.BINARY_VECTOR}), _BIN_METRICS, (_NLIST,), (_NPROBE,)
         ),
