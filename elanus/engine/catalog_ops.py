@@ -18,6 +18,7 @@ from elanus.engine.functions import field_analyzer
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
 from elanus.engine.query_mode import check_query_mode_change, check_query_mode_properties
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
+from elanus.engine.snapshot import Snapshot
 from elanus.engine.state import EngineState
 from elanus.errors import (
     AliasNotFound,
@@ -320,7 +321,7 @@ class CatalogOperations(EngineState):
 
     def get_collection_stats(self, db: str, name: str) -> dict[str, int]:
         _, data = self._data(db, name)
-        return {"row_count": data.stats()}
+        return {"row_count": _rows_written(data.snapshot)}
 
     def load_collection(self, db: str, name: str) -> None:
         with self.catalog.lock:
@@ -427,7 +428,7 @@ class CatalogOperations(EngineState):
     def get_partition_stats(self, db: str, collection: str, partition: str) -> dict[str, int]:
         meta, data = self._data(db, collection)
         self._partition(meta, partition)
-        return {"row_count": data.snapshot.in_partitions([partition]).live_count}
+        return {"row_count": _rows_written(data.snapshot.in_partitions([partition]))}
 
     # --- aliases ----------------------------------------------------------------------
     def create_alias(self, db: str, alias: str, collection: str) -> None:
@@ -499,3 +500,9 @@ def _require_vector_indexes(meta: CollectionMeta) -> None:
                 f"there is no vector index on field: [{f.name}], please create index first: "
                 f"collection={meta.name}: index not found"
             )
+
+
+def _rows_written(snapshot: Snapshot) -> int:
+    """Milvus's ``row_count``: every row written to the segments, deleted or replaced
+    ones included until compaction rewrites them (``count(*)`` counts visible rows)."""
+    return sum(view.num_rows for view in snapshot.segments)

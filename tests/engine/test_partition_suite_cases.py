@@ -89,3 +89,22 @@ def test_query_over_several_segments_returns_rows_in_primary_key_order(tmp_path:
         res = e.query("default", "c", QueryRequest(filter="id >= 0", output_fields=["tag"]))
         assert np.asarray(res.columns["id"]).tolist() == [*range(42), 100]
         assert np.asarray(res.columns["tag"]).tolist()[:3] == [39, 38, 37]
+
+
+def test_row_count_counts_rows_written_until_compaction(tmp_path: Path) -> None:
+    # Milvus's row_count: the same rows written twice count twice, a delete takes
+    # nothing off, and compaction (which drops replaced and deleted rows) does.
+    with Engine.open(str(tmp_path), background=False) as e:
+        e.create_collection("default", "c", _schema(False))
+        e.create_partition("default", "c", "p1")
+        e.insert("default", "c", _rows(10), 10, partition="p1")
+        e.flush("default", "c")
+        assert e.get_partition_stats("default", "c", "p1") == {"row_count": 10}
+        e.insert("default", "c", _rows(10), 10, partition="p1")
+        e.flush("default", "c")
+        assert e.get_partition_stats("default", "c", "p1") == {"row_count": 20}
+        e.delete("default", "c", ids=[1, 2])
+        assert e.get_collection_stats("default", "c") == {"row_count": 20}
+        assert e.get_partition_stats("default", "c", "_default") == {"row_count": 0}
+        e.compact("default", "c")
+        assert e.get_collection_stats("default", "c") == {"row_count": 8}
