@@ -230,6 +230,8 @@ def _take(snapshot: Snapshot, seg: int, name: str, fs: FieldSchema | None, rows:
         column: Any = view.data.primary_keys()
     else:
         column = _column_or_none(view.data, name)
+    if type(column) is np.ndarray:  # int64 keys and dense vectors: the usual case
+        return column[rows]
     if column is None:
         # A field added after this segment was written: its rows hold nulls.
         return empty_column(fs, rows.size, null=True)
