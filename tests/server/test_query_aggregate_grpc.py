@@ -105,7 +105,7 @@ def test_grpc_answers_as_the_embedded_client(
 
 
 def test_timestamp_min_max(remote: MilvusClient, local: EmbeddedClient) -> None:
-    args = {
+    args: dict[str, Any] = {
         "filter": "",
         "group_by_fields": ["cat"],
         "output_fields": ["cat", "min(at)", "max(at)"],
