@@ -81,7 +81,10 @@ def _aggregate(
         raise ParameterError("count entities with pagination is not allowed")
     masks = _masks_of(snap, plan, request.ids)
     offset = int(request.offset or 0) if request.limit is not None else 0
-    return execute_aggregation(snap, masks, aggregation, offset=offset, limit=request.limit)
+    segment_pos, rows = matching_positions(masks)
+    return execute_aggregation(
+        snap, segment_pos, rows, aggregation, offset=offset, limit=request.limit
+    )
 
 
 def _check_request(

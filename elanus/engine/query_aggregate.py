@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 
 from elanus.engine.output import OutputPlan, gather_columns
 from elanus.engine.query_aggregate_plan import AggregationPlan
-from elanus.engine.query_filter import SnapshotMasks
 from elanus.engine.query_order import OrderKey
 from elanus.engine.requests import QueryResult
 from elanus.engine.snapshot import Snapshot
@@ -43,14 +42,16 @@ _ARROW_FUNCTIONS: dict[str, tuple[str, Any]] = {
 
 def execute_aggregation(
     snapshot: Snapshot,
-    masks: SnapshotMasks,
+    segment_pos: np.ndarray,
+    rows: np.ndarray,
     plan: AggregationPlan,
     *,
     offset: int = 0,
     limit: int | None = None,
 ) -> QueryResult:
-    """Aggregate the rows ``masks`` selects in ``snapshot`` as ``plan`` says."""
-    inputs, num_rows = _gather_inputs(snapshot, masks, plan)
+    """Aggregate the matching rows, at (``segment_pos[i]``, ``rows[i]``) in ``snapshot``,
+    as ``plan`` says."""
+    inputs, num_rows = _gather_inputs(snapshot, segment_pos, rows, plan)
     grouped, names = _group(inputs, num_rows, plan)
     if plan.group_by:
         grouped = grouped.take(_group_order(grouped, plan))
@@ -63,13 +64,10 @@ def execute_aggregation(
 
 
 def _gather_inputs(
-    snapshot: Snapshot, masks: SnapshotMasks, plan: AggregationPlan
+    snapshot: Snapshot, segment_pos: np.ndarray, rows: np.ndarray, plan: AggregationPlan
 ) -> tuple[dict[str, pa.Array], int]:
     """The group fields and aggregated fields of every matching row, as Arrow arrays."""
-    from elanus.engine.query import matching_positions
-
     schema = snapshot.schema
-    segment_pos, rows = matching_positions(masks)
     wanted: list[str] = list(plan.group_by)
     vectors: list[str] = []
     for agg in plan.aggregates:
