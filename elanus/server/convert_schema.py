@@ -16,6 +16,7 @@ from elanus.engine.api import CollectionInfo
 from elanus.engine.requests import ConsistencyLevel
 from elanus.errors import SchemaError
 from elanus.schema import CollectionSchema, DataType, FieldSchema, FunctionSchema, FunctionType
+from elanus.schema.type_names import milvus_type_name
 
 __all__ = [
     "collection_info_to_proto",
@@ -57,30 +58,7 @@ def _param_value(key: str, text: str) -> Any:
     return text
 
 
-# Milvus's names for data types and for the slots of a default value, as its
-# messages spell them.
-_MILVUS_TYPE_NAMES = {
-    DataType.BOOL: "Bool",
-    DataType.INT8: "Int8",
-    DataType.INT16: "Int16",
-    DataType.INT32: "Int32",
-    DataType.INT64: "Int64",
-    DataType.FLOAT: "Float",
-    DataType.DOUBLE: "Double",
-    DataType.STRING: "String",
-    DataType.VARCHAR: "VarChar",
-    DataType.ARRAY: "Array",
-    DataType.JSON: "JSON",
-    DataType.GEOMETRY: "Geometry",
-    DataType.TEXT: "Text",
-    DataType.TIMESTAMPTZ: "Timestamptz",
-    DataType.BINARY_VECTOR: "BinaryVector",
-    DataType.FLOAT_VECTOR: "FloatVector",
-    DataType.FLOAT16_VECTOR: "Float16Vector",
-    DataType.BFLOAT16_VECTOR: "BFloat16Vector",
-    DataType.SPARSE_FLOAT_VECTOR: "SparseFloatVector",
-    DataType.INT8_VECTOR: "Int8Vector",
-}
+# Milvus's names for the slots of a default value, as its messages spell them.
 _SLOT_TYPE_NAMES = {
     "bool_data": "DataType_Bool",
     "int_data": "DataType_Int32",
@@ -106,7 +84,7 @@ _DEFAULT_SLOTS = {
 
 def _check_default_slot(name: str, dtype: DataType, which: str) -> None:
     """Milvus takes a default only in its field type's own slot of the value."""
-    type_name = _MILVUS_TYPE_NAMES.get(dtype, dtype.name)
+    type_name = milvus_type_name(dtype)
     if dtype.is_vector or dtype in (DataType.ARRAY, DataType.JSON):
         raise SchemaError(f"type not support default_value, type:{type_name}, name:{name}")
     expected = _DEFAULT_SLOTS.get(dtype)
