@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             ("faiss IndexFlatIP (pre-normalised)", raw, []),
             (f"growing segment, {args.rows} rows", search("growing"), []),
             (f"sealed + FLAT, {args.rows} rows", search("flat"), []),
-            (f"sealed, {_SMALL} rows, no index", search("small"), []),
+            (f"sealed, {_SMALL} rows (below index size)", search("small"), []),
         ]
         for q in ds.queries[:50]:  # warm-up: lazily loaded files, kept unit rows
             for _, fn, _ in runs:

@@ -196,9 +196,10 @@ def _dense_block_rows(dtype: DataType, n: int, dim: int, masked: bool) -> int:
 
 
 def _dense_float_block(
-    dtype: DataType, vectors: np.ndarray, rows: np.ndarray, normalize: bool
+    dtype: DataType, vectors: np.ndarray, rows: np.ndarray | None, normalize: bool
 ) -> np.ndarray:
-    block = as_float32(dtype, _take(vectors, rows))
+    """Rows ``rows`` (None: every row) as float32, normalised when asked."""
+    block = as_float32(dtype, np.asarray(vectors) if rows is None else _take(vectors, rows))
     if normalize:
         if np.shares_memory(block, vectors):
             block = block.copy()
@@ -269,14 +270,16 @@ def _dense_topk(
     parts_i: list[np.ndarray] = []
     fm = faiss_metric(metric)
     rows_per = _dense_block_rows(dtype, n, dim, allowed is not None)
-    for rows in _row_blocks(n, rows_per, allowed):
-        block = _dense_float_block(dtype, vectors, rows, normalize)
-        kk = min(k, len(rows))
-        d, i = _flat_knn(q, block, kk, fm)
+    if allowed is None and 0 < n <= rows_per:
+        # One block of every row in order: its ids are row ids, no row list needed.
+        d, i = _flat_knn(q, _dense_float_block(dtype, vectors, None, normalize), min(k, n), fm)
         parts_d.append(d)
-        if allowed is None and len(rows) == n:
-            parts_i.append(i)  # the block is every row in order: its ids are row ids
-        else:
+        parts_i.append(i)
+    else:
+        for rows in _row_blocks(n, rows_per, allowed):
+            block = _dense_float_block(dtype, vectors, rows, normalize)
+            d, i = _flat_knn(q, block, min(k, len(rows)), fm)
+            parts_d.append(d)
             parts_i.append(np.where(i >= 0, rows[np.maximum(i, 0)], -1))
     if not parts_d:
         nq = q.shape[0]
