@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from elanus.engine.snapshot import SegmentView
 
-__all__ = ["SegmentColumnSource"]
+__all__ = ["SegmentColumnSource", "as_arrow_array"]
 
 
 class SegmentColumnSource:
@@ -38,8 +38,8 @@ class SegmentColumnSource:
     def column(self, name: str) -> pa.Array:
         """The column ``name`` (a schema field or ``$meta``) as Arrow, ``num_rows`` long."""
         if name == self._primary:
-            return _as_arrow(self.primary_keys())
-        return _as_arrow(_cut(self._view.data.column(name), self._view.num_rows))
+            return as_arrow_array(self.primary_keys())
+        return as_arrow_array(_cut(self._view.data.column(name), self._view.num_rows))
 
     def primary_keys(self) -> Any:
         return _cut(self._view.data.primary_keys(), self._view.num_rows)
@@ -67,7 +67,8 @@ class SegmentColumnSource:
         return phrase_match_rows(self._view.data, field, query, slop, self.num_rows)
 
 
-def _as_arrow(column: Any) -> pa.Array:
+def as_arrow_array(column: Any) -> pa.Array:
+    """One Arrow array for a column held as numpy, Arrow or chunked Arrow."""
     if isinstance(column, pa.ChunkedArray):
         return column.combine_chunks()
     if isinstance(column, pa.Array):

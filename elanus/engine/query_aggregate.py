@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from elanus.engine.columns_source import as_arrow_array
 from elanus.engine.output import OutputPlan, gather_columns
 from elanus.engine.query_aggregate_plan import AggregationPlan
 from elanus.engine.query_order import OrderKey
@@ -80,12 +81,12 @@ def _gather_inputs(
             wanted.append(agg.field)
     hidden = [validity_column_name(n) for n in vectors if schema.field(n).nullable]
     columns = gather_columns(snapshot, OutputPlan(tuple(wanted + hidden)), segment_pos, rows)
-    out = {name: _arrow(columns[name]) for name in wanted}
+    out = {name: as_arrow_array(columns[name]) for name in wanted}
     for name in vectors:
         valid = columns.get(validity_column_name(name))
         held = np.ones(rows.size, dtype=bool)
         if valid is not None:
-            flags = pc.fill_null(_arrow(valid).cast(pa.bool_()), False)
+            flags = pc.fill_null(as_arrow_array(valid).cast(pa.bool_()), False)
             held = np.asarray(flags.to_numpy(zero_copy_only=False), dtype=bool)
         # A row without a vector reads null, so count() skips it.
         out[name] = pa.array(held, mask=~held)
@@ -142,11 +143,3 @@ def _group_order(grouped: pa.Table, plan: AggregationPlan) -> pa.Array:
             (f"v{i}", "ascending" if key.ascending else "descending"),
         ]
     return pc.sort_indices(pa.table(arrays), sort_keys=sort_keys)
-
-
-def _arrow(column: Any) -> pa.Array:
-    if isinstance(column, pa.ChunkedArray):
-        return column.combine_chunks()
-    if isinstance(column, pa.Array):
-        return column
-    return pa.array(np.asarray(column))

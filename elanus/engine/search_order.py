@@ -20,6 +20,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from elanus.engine.columns_source import as_arrow_array
 from elanus.engine.output import plan_output
 from elanus.engine.requests import SearchRequest, SearchResults
 from elanus.engine.snapshot import Snapshot
@@ -171,7 +172,7 @@ def _order_one(
         members = heads
     else:
         # Groups arrive best-first; a group's first hit is its head.
-        labels = _arrow(_take(groups, np.arange(start, stop))).dictionary_encode().indices
+        labels = as_arrow_array(_take(groups, np.arange(start, stop))).dictionary_encode().indices
         codes = np.asarray(labels.to_numpy(zero_copy_only=False), dtype=np.int64)
         _, heads = np.unique(codes, return_index=True)
         heads = np.sort(heads)
@@ -203,12 +204,12 @@ def _order_one(
 def _key_values(result: SearchResults, key: SearchOrderKey) -> pa.Array:
     """The key's value for every hit (null where absent)."""
     if not key.dynamic and not key.path:
-        return _arrow(result.fields[key.column])
+        return as_arrow_array(result.fields[key.column])
     if key.dynamic:
-        texts = _arrow(result.fields["$meta"]).to_pylist()
+        texts = as_arrow_array(result.fields["$meta"]).to_pylist()
         path: tuple[str | int, ...] = (key.column, *key.path)
     else:
-        texts = _arrow(result.fields[key.column]).to_pylist()
+        texts = as_arrow_array(result.fields[key.column]).to_pylist()
         path = key.path
     # Only the page's candidates are walked (at most offset + limit per query).
     found = [_walk(t, path) for t in texts]
@@ -235,14 +236,6 @@ def _walk(text: str | None, path: tuple[str | int, ...]) -> Any:
     if isinstance(value, (bool, str)):
         return value
     return None if value is None else float(value)
-
-
-def _arrow(column: Any) -> pa.Array:
-    if isinstance(column, pa.ChunkedArray):
-        return column.combine_chunks()
-    if isinstance(column, pa.Array):
-        return column
-    return pa.array(np.asarray(column))
 
 
 def _take(column: Any, idx: np.ndarray) -> Any:
