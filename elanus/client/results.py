@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from elanus.engine.requests import QueryResult, SearchResults
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
+from elanus.schema.scalars import timestamptz_text
 from elanus.schema.vector_validity import VALIDITY_PREFIX, is_validity_column
 
 __all__ = ["Hit", "Hits", "SearchResult", "column_values", "query_rows", "search_hits"]
@@ -131,7 +132,7 @@ def column_values(schema: CollectionSchema, name: str, column: Any) -> list[Any]
         if name == DYNAMIC_FIELD_NAME or dtype == DataType.JSON:
             return _parse_json(column.to_pylist())
         if dtype == DataType.TIMESTAMPTZ or pa.types.is_timestamp(column.type):
-            return [None if v is None else v.isoformat() for v in column.to_pylist()]
+            return list(timestamptz_text(column).to_pylist())
         return list(column.to_pylist())
     if isinstance(column, np.ndarray):
         if dtype == DataType.FLOAT_VECTOR or column.dtype == np.float32:

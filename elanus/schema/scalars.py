@@ -21,7 +21,7 @@ from elanus.schema.column_checks import check_rows, dump_json, first_row, type_e
 from elanus.schema.field import DYNAMIC_FIELD_NAME, FieldSchema
 from elanus.schema.types import INTEGER_TYPES, DataType, integer_range
 
-__all__ = ["apply_nulls", "arrow_type", "meta_column", "scalar_column"]
+__all__ = ["apply_nulls", "arrow_type", "meta_column", "scalar_column", "timestamptz_text"]
 
 
 def arrow_type(dtype: DataType, element_type: DataType | None = None) -> pa.DataType:
@@ -279,3 +279,12 @@ def apply_nulls(f: FieldSchema, array: pa.Array) -> pa.Array:
             f"the value of field {f.name} at row {row} is None, but the field is not nullable"
         )
     return array
+
+
+def timestamptz_text(values: pa.Array) -> pa.Array:
+    """TIMESTAMPTZ values as Milvus writes them: UTC ISO-8601 with a ``Z`` and the
+    microseconds without trailing zeros (``2025-01-01T00:00:00.5Z``); nulls stay null."""
+    utc = values.cast(pa.timestamp("us", tz="UTC"))
+    # Arrow's %S carries the fraction (six digits).
+    text = pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ")
+    return pc.replace_substring_regex(text, pattern=r"\.?0*Z$", replacement="Z")

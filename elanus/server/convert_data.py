@@ -23,6 +23,7 @@ from pymilvus.grpc_gen import schema_pb2
 from elanus.errors import DataError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
 from elanus.schema.arrow import SCALAR_ARROW_TYPES
+from elanus.schema.scalars import timestamptz_text
 from elanus.schema.types import dense_vector_numpy_dtype
 from elanus.schema.vector_validity import is_validity_column, validity_column_name
 
@@ -343,10 +344,7 @@ def _fill_scalars(dtype: DataType, values: pa.Array, scalars: schema_pb2.ScalarF
         _fill_array(values, scalars.array_data)
         return
     if dtype == DataType.TIMESTAMPTZ:
-        utc = values.cast(pa.timestamp("us", tz="UTC"))
-        # Arrow's %S carries the microseconds; Milvus writes them without trailing zeros.
-        text = pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ")
-        text = pc.replace_substring_regex(text, pattern=r"\.?0*Z$", replacement="Z")
+        text = timestamptz_text(values)
         scalars.string_data.data.extend(text.fill_null("").to_pylist())
         return
     slot = _SLOTS[dtype]
