@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from concurrent.futures import ThreadPoolExecutor
 
 import ml_dtypes
 import numpy as np
@@ -172,3 +173,20 @@ def test_best_first_and_missing_checks() -> None:
     assert not is_best_first("L2", wide, wide_ids)
     wide_ids[2, 99] = -1
     assert has_missing(wide_ids)
+
+
+def test_concurrent_readers_of_growing_views_get_their_own_rows() -> None:
+    full = _stored(DataType.FLOAT_VECTOR, 4000, seed=7)
+    q = _queries(1)
+    sizes = [300, 4000, 900, 2500, 1200, 3300, 600, 4000]
+    want = {n: exact_search(DataType.FLOAT_VECTOR, full[:n].copy(), q, "COSINE", 10) for n in sizes}
+
+    def search(n: int) -> tuple[np.ndarray, np.ndarray]:
+        return exact_search(DataType.FLOAT_VECTOR, full[:n], q, "COSINE", 10, immutable=True)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            unit_rows.clear()
+            for n, got in zip(sizes, pool.map(search, sizes)):
+                np.testing.assert_array_equal(got[1], want[n][1])
+                np.testing.assert_array_equal(got[0], want[n][0])
