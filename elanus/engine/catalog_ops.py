@@ -112,7 +112,7 @@ class CatalogOperations(EngineState):
         for text_field in validated.fields:
             if text_field.enable_analyzer or text_field.enable_match:
                 # Milvus builds the analyzer at create: bad params fail here, not on
-                # insert. One Elanus lacks (ICU, ...) is refused when it is used.
+                # insert. One Elanus lacks (lindera, ...) is refused when it is used.
                 try:
                     field_analyzer(text_field)
                 except NotSupportedError:

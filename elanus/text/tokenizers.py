@@ -1,12 +1,13 @@
-"""Tokenizers named as Milvus names them: ``standard``, ``whitespace``, ``jieba``.
+"""Tokenizers named as Milvus names them: ``standard``, ``whitespace``, ``jieba``, ``icu``.
 
 ``standard`` is tantivy's simple tokenizer, which Milvus uses under that name: a
 token is a maximal run of alphanumeric characters (any script), everything else
 separates. ``whitespace`` splits on Unicode whitespace only. ``jieba`` segments
 Chinese with the PyPI ``jieba`` package in the mode Milvus exposes (``search`` by
 default, or ``exact``), keeping punctuation and spaces as tokens as Milvus does.
-``icu``, ``lindera`` and Milvus's other tokenizers have no well-kept PyPI
-counterpart that gives the same output, so they are refused by name.
+``icu`` segments any script at Unicode word boundaries (``elanus.text.icu_tokenizer``).
+``lindera`` and Milvus's other tokenizers have no well-kept PyPI counterpart that
+gives the same output, so they are refused by name.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ _ALNUM_RUN = re.compile(r"[^\W_]+")
 _NON_SPACE_RUN = re.compile(r"\S+")
 
 _UNSUPPORTED_TOKENIZERS = frozenset(
-    {"icu", "lindera", "language_identifier", "char_group", "grpc", "ngram", "keyword"}
+    {"lindera", "language_identifier", "char_group", "grpc", "ngram", "keyword"}
 )
 
 
 class Tokenizer(Protocol):
-    """Splits a text into tokens; positions run 0, 1, 2... in emission order."""
+    """Splits a text into tokens, positions ascending in emission order.
+
+    Most tokenizers number tokens 0, 1, 2...; ``icu`` numbers them by character
+    offset, as Milvus does. Phrase matching uses only the differences.
+    """
 
     def tokenize(self, text: str) -> list[Token]: ...
 
@@ -152,10 +157,18 @@ def _jieba_from_params(params: Mapping[str, Any]) -> Tokenizer:
     return JiebaTokenizer(mode=mode, hmm=hmm, dict_words=list(words))
 
 
+def _icu_from_params(params: Mapping[str, Any]) -> Tokenizer:
+    # Imported here so that loading ICU's data waits for the first icu analyzer.
+    from elanus.text.icu_tokenizer import icu_from_params
+
+    return icu_from_params(params)
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Tokenizer]] = {
     "standard": lambda _p: StandardTokenizer(),
     "whitespace": lambda _p: WhitespaceTokenizer(),
     "jieba": _jieba_from_params,
+    "icu": _icu_from_params,
 }
 
 

@@ -12,8 +12,9 @@ class Token:
     """One token of an analysed text.
 
     ``start_offset``/``end_offset`` are UTF-8 byte offsets into the analysed text, as
-    Milvus (tantivy) reports them; ``position`` is the token's ordinal in the
-    tokenizer's output. Filters that drop tokens keep the positions of the others,
+    Milvus (tantivy) reports them; ``position`` is the token's place in the
+    tokenizer's output (an ordinal for most tokenizers, the character offset for
+    ``icu``, as in Milvus). Filters that drop tokens keep the positions of the others,
     so phrase matching sees the gaps.
     """
 

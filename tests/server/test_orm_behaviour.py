@@ -190,10 +190,10 @@ def test_analyzer_elanus_lacks_does_not_block_create(alias: str) -> None:
                 DataType.VARCHAR,
                 max_length=256,
                 enable_analyzer=True,
-                analyzer_params={"tokenizer": "icu"},
+                analyzer_params={"tokenizer": {"type": "lindera", "dict_kind": "ipadic"}},
             ),
             FieldSchema("vec", DataType.FLOAT_VECTOR, dim=DIM),
         ]
     )
-    coll = Collection("orm_icu_tokenizer", schema, using=alias)
+    coll = Collection("orm_lindera_tokenizer", schema, using=alias)
     coll.drop()

@@ -109,7 +109,7 @@ def test_jieba_custom_dictionary_words() -> None:
     assert terms("我爱北京天安门", only_custom) == ["我", "爱", "北京天安门"]
 
 
-@pytest.mark.parametrize("name", ["icu", "lindera"])
+@pytest.mark.parametrize("name", ["lindera", "language_identifier"])
 def test_tokenizers_without_a_library_are_refused_by_name(name: str) -> None:
     with pytest.raises(NotSupportedError, match=f"tokenizer {name} is not supported by Elanus"):
         create_analyzer({"tokenizer": name})
