@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import scipy.sparse as sp
 
 from elanus.engine.function_score import apply_function_score
@@ -95,8 +96,10 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
     )
     output = plan_output(snap.schema, request.output_fields, include_primary=False)
     given = request.queries
+    null_queries: np.ndarray | None = None
     if isinstance(given, PrimaryKeyQueries):
-        given = resolve_key_queries(snapshot, spec.field, given)
+        resolved = resolve_key_queries(snapshot, spec.field, given)
+        given, null_queries = resolved.values, resolved.null
     queries = prepare_queries(
         snap, spec.field, given, (request.search_params or {}).get("analyzer_name")
     )
@@ -126,7 +129,24 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
         outcome = search_candidates(snap, spec, queries, masks, spec.k)
         hits, topks = take_window(outcome.candidates, nq, spec.offset, spec.limit)
         group_keys = None
+    if null_queries is not None and null_queries.any():
+        hits, topks, group_keys = _without_queries(hits, group_keys, null_queries, nq)
     return build_results(snap, spec, hits, topks, nq, output, group_keys)
+
+
+def _without_queries(
+    hits: Candidates, group_keys: Any, dropped: np.ndarray, nq: int
+) -> tuple[Candidates, list[int], Any]:
+    """``hits`` less those of the ``dropped`` queries (a key whose stored value is null)."""
+    keep = ~dropped[hits.qidx]
+    kept = Candidates(hits.qidx[keep], hits.segment[keep], hits.rows[keep], hits.dist[keep])
+    if group_keys is not None:
+        if isinstance(group_keys, (pa.Array, pa.ChunkedArray)):
+            group_keys = group_keys.filter(pa.array(keep))
+        else:
+            group_keys = np.asarray(group_keys)[keep]
+    topks = np.bincount(kept.qidx, minlength=nq).astype(int).tolist() if nq else []
+    return kept, topks, group_keys
 
 
 def search_candidates(

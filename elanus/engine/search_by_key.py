@@ -4,7 +4,8 @@ Milvus accepts ``ids`` in place of query vectors. The vectors are read from the
 same snapshot the search runs on; for the output of a BM25 or text-embedding
 function the stored input text is read instead, so the usual text encoding turns
 it into the query. Keys are looked up across the whole collection (not only the
-partitions searched), in the order given.
+partitions searched), in the order given. A key whose stored vector (or input
+text) is null gives a query that matches nothing, as in Milvus.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from elanus.engine.query_filter import snapshot_masks
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
 from elanus.schema import DataType, FieldSchema
+from elanus.schema.vector_validity import validity_column_name
 
-__all__ = ["PrimaryKeyQueries", "resolve_key_queries"]
+__all__ = ["KeyQueryValues", "PrimaryKeyQueries", "resolve_key_queries"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,14 @@ class PrimaryKeyQueries:
     """Search input given as primary keys instead of vectors (one query per key)."""
 
     keys: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class KeyQueryValues:
+    """The stored values to search with, one per key, and which of them are null."""
+
+    values: Any
+    null: np.ndarray  # bool, True where the key's stored value is null
 
 
 class _KeyLookup:
@@ -63,7 +73,9 @@ def _source_field(snapshot: Snapshot, fs: FieldSchema) -> str:
     return fs.name
 
 
-def resolve_key_queries(snapshot: Snapshot, fs: FieldSchema, queries: PrimaryKeyQueries) -> Any:
+def resolve_key_queries(
+    snapshot: Snapshot, fs: FieldSchema, queries: PrimaryKeyQueries
+) -> KeyQueryValues:
     """The stored values of ``fs`` (or its function's input text) for each key, in key order."""
     wanted = _checked_keys(snapshot, queries.keys)
     masks = snapshot_masks(snapshot, _KeyLookup(wanted))
@@ -94,9 +106,16 @@ def resolve_key_queries(snapshot: Snapshot, fs: FieldSchema, queries: PrimaryKey
     if source != fs.name:
         if isinstance(values, (pa.Array, pa.ChunkedArray)):
             values = values.to_pylist()
-        # A null input has no tokens: its query matches nothing, as a null vector does.
-        return ["" if values[i] is None else values[i] for i in order.tolist()]
+        texts = [values[i] for i in order.tolist()]
+        null = np.fromiter((t is None for t in texts), dtype=bool, count=len(texts))
+        return KeyQueryValues(["" if t is None else t for t in texts], null)
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        # Nullable vectors are never usable as queries.
         raise ParameterError(f"field {fs.name} cannot be read as query vectors")
-    return values[order]
+    validity = columns.get(validity_column_name(source))
+    if validity is None:
+        null = np.zeros(order.size, dtype=bool)
+    else:
+        if isinstance(validity, (pa.Array, pa.ChunkedArray)):
+            validity = validity.to_numpy(zero_copy_only=False)
+        null = ~np.asarray(validity, dtype=bool)[order]
+    return KeyQueryValues(values[order], null)
