@@ -95,9 +95,9 @@ def test_killed_writer_loses_no_acknowledged_record(tmp_path: Path) -> None:
                 # A kill can also land inside write(): then only the unacknowledged
                 # frame being written is torn off, never an acknowledged one.
                 report = wal.recovery
-                assert report.clean or (
-                    "torn" in report.reason and report.dropped_records <= 1
-                ), report
+                assert report.clean or ("torn" in report.reason and report.dropped_records <= 1), (
+                    report
+                )
             if _round == 3:
                 # The engine drops covered log files; the log must go on from there.
                 floor = acknowledged // 2
