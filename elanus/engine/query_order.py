@@ -19,23 +19,26 @@ from elanus.engine.output import gather_columns, plan_output
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
 from elanus.schema import CollectionSchema, DataType
+from elanus.schema.type_names import milvus_type_name
 
 __all__ = ["OrderKey", "order_positions", "parse_order_by"]
 
 _DIRECTIONS = {"asc": True, "ascending": True, "desc": False, "descending": False}
 _NULLS = {"nulls_first": True, "nulls_last": False}
-# Milvus's names for the types it cannot sort by.
-_UNSORTABLE = {
-    DataType.JSON: "JSON",
-    DataType.ARRAY: "Array",
-    DataType.GEOMETRY: "Geometry",
-    DataType.FLOAT_VECTOR: "FloatVector",
-    DataType.BINARY_VECTOR: "BinaryVector",
-    DataType.FLOAT16_VECTOR: "Float16Vector",
-    DataType.BFLOAT16_VECTOR: "BFloat16Vector",
-    DataType.SPARSE_FLOAT_VECTOR: "SparseFloatVector",
-    DataType.INT8_VECTOR: "Int8Vector",
-}
+# The types Milvus cannot sort by.
+_UNSORTABLE = frozenset(
+    {
+        DataType.JSON,
+        DataType.ARRAY,
+        DataType.GEOMETRY,
+        DataType.FLOAT_VECTOR,
+        DataType.BINARY_VECTOR,
+        DataType.FLOAT16_VECTOR,
+        DataType.BFLOAT16_VECTOR,
+        DataType.SPARSE_FLOAT_VECTOR,
+        DataType.INT8_VECTOR,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def parse_order_by(text: str, schema: CollectionSchema) -> tuple[OrderKey, ...]:
             raise ParameterError(f"order_by field '{name}' does not exist in collection schema")
         if field.dtype in _UNSORTABLE:
             raise ParameterError(
-                f"order_by field '{name}' has type {_UNSORTABLE[field.dtype]} which is not sortable"
+                f"order_by field '{name}' has type {milvus_type_name(field.dtype)} which is not sortable"
             )
         direction = parts[1] if len(parts) > 1 and parts[1] else "asc"
         ascending = _DIRECTIONS.get(direction.lower())

@@ -26,6 +26,7 @@ from elanus.engine.requests import SearchRequest, SearchResults
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
 from elanus.schema import CollectionSchema, DataType
+from elanus.schema.type_names import milvus_type_name
 
 __all__ = ["SearchOrderKey", "ordered_search", "parse_search_order"]
 
@@ -43,18 +44,6 @@ _SORTABLE = frozenset(
         DataType.STRING,
     }
 )
-# Milvus's spelling of the types in its refusal.
-_TYPE_NAMES = {
-    DataType.JSON: "JSON",
-    DataType.ARRAY: "Array",
-    DataType.GEOMETRY: "Geometry",
-    DataType.FLOAT_VECTOR: "FloatVector",
-    DataType.BINARY_VECTOR: "BinaryVector",
-    DataType.FLOAT16_VECTOR: "Float16Vector",
-    DataType.BFLOAT16_VECTOR: "BFloat16Vector",
-    DataType.SPARSE_FLOAT_VECTOR: "SparseFloatVector",
-    DataType.INT8_VECTOR: "Int8Vector",
-}
 _NAME = re.compile(r"^([A-Za-z_$][A-Za-z0-9_$]*)((?:\[(?:\"[^\"]*\"|'[^']*'|\d+)\])*)$")
 _STEP = re.compile(r"\[(\"[^\"]*\"|'[^']*'|\d+)\]")
 
@@ -89,7 +78,7 @@ def parse_search_order(text: str, schema: CollectionSchema) -> tuple[SearchOrder
             if not schema.enable_dynamic_field:
                 raise ParameterError(f"order_by field '{name}' does not exist in collection schema")
         elif not path and field.dtype not in _SORTABLE:
-            type_name = _TYPE_NAMES.get(field.dtype, field.dtype.name)
+            type_name = milvus_type_name(field.dtype)
             raise ParameterError(
                 f"order_by field '{name}' has unsortable type {type_name}; supported types: "
                 "bool, int8/16/32/64, float, double, string, varchar; "
