@@ -244,26 +244,13 @@ def build_results(
     )
 
 
-# Output plans with the primary key put first, by the identity of the plan they extend
-# (``plan_output`` hands out one plan object per schema and request); the plan is kept
-# with its extension so a recycled id() never matches.
-_WITH_KEY: dict[int, tuple[OutputPlan, OutputPlan]] = {}
-
-
 def _with_key(output: OutputPlan, pk: str) -> OutputPlan:
     """``output`` with the primary key gathered first."""
-    hit = _WITH_KEY.get(id(output))
-    if hit is not None and hit[0] is output and hit[1].fields[0] == pk:
-        return hit[1]
-    keyed = OutputPlan(
+    return OutputPlan(
         (pk, *(f for f in output.fields if f != pk)),
         output.dynamic_keys,
         output.whole_meta,
     )
-    if len(_WITH_KEY) >= 1024:
-        _WITH_KEY.clear()
-    _WITH_KEY[id(output)] = (output, keyed)
-    return keyed
 
 
 # --- query vectors ---------------------------------------------------------------------
