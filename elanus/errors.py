@@ -18,6 +18,9 @@ The tree::
     ├── CollectionNotLoaded           101
     ├── PartitionNotLoaded            201
     ├── NotSupportedError            1100  a feature or RPC Elanus does not have
+    ├── AuthenticationError          1400  a wrong or missing credential
+    ├── PermissionDenied             1401  the caller lacks the privilege
+    ├── SecurityError               65535  a user, role, grant or group change refused
     ├── StorageError                    5  the data directory is unusable
     │   └── DataDirLockedError          5  another process holds the directory
     └── InternalError                   5  a bug: an invariant did not hold
@@ -31,6 +34,7 @@ from __future__ import annotations
 __all__ = [
     "AliasNotFound",
     "AlreadyExistsError",
+    "AuthenticationError",
     "CollectionNotFound",
     "CollectionNotLoaded",
     "DataDirLockedError",
@@ -46,7 +50,9 @@ __all__ = [
     "ParameterError",
     "PartitionNotFound",
     "PartitionNotLoaded",
+    "PermissionDenied",
     "SchemaError",
+    "SecurityError",
     "StorageError",
 ]
 
@@ -150,6 +156,20 @@ class NotSupportedError(ElanusError):
     """A feature or RPC that Elanus does not have; never answered with a fake success."""
 
     code = 1100
+
+
+class AuthenticationError(ElanusError):
+    code = 1400
+
+
+class PermissionDenied(ElanusError):
+    code = 1401
+
+
+class SecurityError(ElanusError):
+    """Milvus answers refused user/role/grant changes with its unclassified code."""
+
+    code = 65535
 
 
 class StorageError(ElanusError):

@@ -19,9 +19,10 @@ ALLOWED: dict[str, set[str]] = {
     "expr": {"schema", "expr"},
     "index": {"schema", "index"},
     "text": {"schema", "text"},
-    "engine": LOWER | {"engine"},
-    "client": {"schema", "engine", "client"},
-    "server": {"schema", "engine", "server", "config"},
+    "security": {"security"},
+    "engine": LOWER | {"engine", "security"},
+    "client": {"schema", "engine", "client", "security"},
+    "server": {"schema", "engine", "server", "config", "security"},
     "cli": {"schema", "engine", "server", "config", "cli"},
     "config": {"config"},
 }

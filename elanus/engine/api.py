@@ -8,7 +8,7 @@ Collection names may be aliases wherever a collection is read or written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +23,7 @@ from elanus.engine.requests import (
     WriteResult,
 )
 from elanus.schema import CollectionSchema, FieldSchema
+from elanus.security.model import RbacState
 
 if TYPE_CHECKING:
     from elanus.engine.search_iterator import SearchIteratorPage
@@ -300,6 +301,31 @@ class EngineAPI(Protocol):
     def current_timestamp(self) -> int: ...
 
     # --- text ----------------------------------------------------------------------
+    # --- security ------------------------------------------------------------------
+    def security_state(self) -> RbacState:
+        """The current users, roles, grants and groups (immutable; front doors
+        authenticate and authorise against it before calling anything else)."""
+        ...
+
+    def enable_authorization(self, root_password: str) -> None:
+        """Mark the data directory as protected and create ``root`` if missing."""
+        ...
+
+    def update_security(
+        self,
+        change: Callable[[RbacState], RbacState],
+        *,
+        event: str,
+        user: str,
+        **details: Any,
+    ) -> RbacState:
+        """Apply one ``elanus.security.rbac`` change durably, recorded in the audit log."""
+        ...
+
+    def audit(self, event: str, user: str, **details: Any) -> None:
+        """Append one security event to the data directory's audit log."""
+        ...
+
     def run_analyzer(
         self,
         texts: str | list[str],

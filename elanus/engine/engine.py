@@ -20,6 +20,7 @@ from elanus.engine.data_ops import DataOperations
 from elanus.engine.index_ops import IndexOperations
 from elanus.engine.iterator_ops import IteratorOperations, IteratorState
 from elanus.engine.metadata import Catalog, DatabaseMeta
+from elanus.engine.security_ops import SecurityOperations
 from elanus.engine.state import EngineOptions
 from elanus.engine.timestamps import TimestampOracle
 from elanus.storage import DataDirLock, DataLayout, LocalFileSystem
@@ -28,7 +29,12 @@ __all__ = ["Engine", "EngineOptions"]
 
 
 class Engine(
-    CatalogOperations, IteratorOperations, DataOperations, IndexOperations, AnalyzerOperations
+    CatalogOperations,
+    IteratorOperations,
+    DataOperations,
+    IndexOperations,
+    AnalyzerOperations,
+    SecurityOperations,
 ):
     def __init__(self, data_dir: str, options: EngineOptions) -> None:
         self.data_dir = os.path.abspath(data_dir)
@@ -48,6 +54,7 @@ class Engine(
         self._build_lock = threading.Lock()
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elanus-background")
         self.catalog = Catalog(self.fs, self.layout.catalog_path)
+        self._open_security()
         if DEFAULT_DATABASE not in self.catalog.databases:
             now = self.oracle.now()
             self.catalog.databases[DEFAULT_DATABASE] = DatabaseMeta(DEFAULT_DATABASE, 1, {}, now)
