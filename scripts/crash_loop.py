@@ -1,0 +1,585 @@
+"""Crash loop: a writer is SIGKILLed at random points, again and again, and every
+acknowledged row must come back.
+
+Each cycle starts a writer on one data directory. The writer first reads every
+row back and reports it; the parent checks that read against its model of what
+was acknowledged: every acknowledged row present with exactly its values,
+deleted keys absent, nothing else. The writer then runs a random mix of inserts,
+upserts, deletes (by ids and by filter), flushes, compactions and index
+drops/builds on a tiny collection (so that sealing, compaction and background
+index builds happen all the time), reporting each call before it starts and
+after it returns. The parent SIGKILLs it at a random moment. The call in flight
+at the kill may or may not have happened, but only whole: the next read must
+show all of it or none of it.
+
+``--mode embedded``: the writer is a forked child using the embedded
+``elanus.MilvusClient``; it reports over a pipe. ``--mode server``: the parent
+runs ``elanus serve`` and kills that; the writer is a pymilvus client in the
+parent and a call counts as acknowledged when it returns.
+
+    .venv/bin/python scripts/crash_loop.py --cycles 1000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CycleReport", "LoopResult", "main", "run_loop"]
+
+COLLECTION = "crash"
+KEYS = 400  # key space 0..KEYS-1
+DIM = 4
+READ_LIMIT = 16_384
+
+# (kind, weight) of what a writer does between kills
+OPERATIONS = (
+    ("insert", 30),
+    ("upsert", 25),
+    ("delete", 12),
+    ("delete_filter", 5),
+    ("flush", 10),
+    ("compact", 8),
+    ("scalar_index", 6),
+    ("vector_index", 2),
+)
+
+# Sealing and compaction happen every few calls with these (embedded mode).
+ENGINE_OPTIONS = {"seal_rows": 120, "compact_min_rows": 300}
+
+DataState = dict[int, int]  # key -> version of its live row
+
+
+def row_values(key: int, version: int) -> dict[str, Any]:
+    """The row a key has at a version: every value derived from the two, exactly."""
+    return {
+        "id": key,
+        "val": key * 1_000_003 + version,
+        "tag": f"k{key}v{version}" + "x" * ((key * 7 + version) % 23),
+        "vec": [key + 0.25, version + 0.5, ((key * 7919 + version * 104729) % 1000) / 8, 1.0],
+    }
+
+
+# --- the writer (runs in the killed process, or against the killed server) ----------
+
+
+def _schema_and_indexes(client: Any) -> None:
+    from pymilvus import DataType
+
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("val", DataType.INT64)
+    schema.add_field("tag", DataType.VARCHAR, max_length=64)
+    schema.add_field("vec", DataType.FLOAT_VECTOR, dim=DIM)
+    params = client.prepare_index_params()
+    params.add_index("vec", index_type="HNSW", metric_type="L2", params={"M": 8})
+    client.create_collection(COLLECTION, schema=schema, index_params=params)
+
+
+def read_state(client: Any) -> list[dict[str, Any]]:
+    """Every row, read back through the client; plus a search whose hits must be live."""
+    if not client.has_collection(COLLECTION):
+        return []
+    if "vec" not in client.list_indexes(COLLECTION):
+        # killed between dropping and rebuilding it: a collection loads with an index only
+        _add_vector_index(client, "HNSW")
+    client.load_collection(COLLECTION)
+    rows = client.query(
+        COLLECTION, filter="id >= 0", output_fields=["id", "val", "tag", "vec"], limit=READ_LIMIT
+    )
+    out = [
+        {"id": int(r["id"]), "val": int(r["val"]), "tag": str(r["tag"]), "vec": list(r["vec"])}
+        for r in rows
+    ]
+    hits = client.search(
+        COLLECTION, data=[[1.0, 2.0, 3.0, 1.0]], limit=50, output_fields=["val"], anns_field="vec"
+    )
+    out.extend({"hit": int(h["id"]), "val": int(h["entity"]["val"])} for h in hits[0])
+    return out
+
+
+def run_writer(
+    client: Any, rng: random.Random, state: DataState, first_version: int, report: Callable
+) -> None:
+    """Random calls forever (until killed): ``report("begin", op)`` before each,
+    ``report("ack", op)`` after it returns."""
+    version = first_version
+    weights = [w for _, w in OPERATIONS]
+    kinds = [k for k, _ in OPERATIONS]
+    while True:
+        kind = rng.choices(kinds, weights)[0]
+        op: dict[str, Any] = {"kind": kind, "version": version}
+        absent = [k for k in range(KEYS) if k not in state]
+        present = sorted(state)
+        if kind == "insert" and absent:
+            op["keys"] = rng.sample(absent, min(len(absent), rng.randint(1, 25)))
+        elif kind in ("insert", "upsert"):
+            op["kind"] = "upsert"
+            op["keys"] = rng.sample(range(KEYS), rng.randint(1, 25))
+        elif kind in ("delete", "delete_filter"):
+            pool = present if present and rng.random() < 0.9 else list(range(KEYS))
+            op["keys"] = rng.sample(pool, min(len(pool), rng.randint(1, 12)))
+        elif kind == "scalar_index":
+            op["build"] = "val" not in client.list_indexes(COLLECTION)
+        elif kind == "vector_index":
+            op["index_type"] = rng.choice(["HNSW", "IVF_FLAT", "FLAT"])
+        report("begin", op)
+        _call(client, op)
+        report("ack", op)
+        for key in op.get("keys", ()):
+            if op["kind"] in ("insert", "upsert"):
+                state[key] = version
+            else:
+                state.pop(key, None)
+        version += 1
+
+
+def _call(client: Any, op: dict[str, Any]) -> None:
+    kind = op["kind"]
+    if kind in ("insert", "upsert"):
+        rows = [row_values(k, op["version"]) for k in op["keys"]]
+        getattr(client, kind)(COLLECTION, rows)
+    elif kind == "delete":
+        client.delete(COLLECTION, ids=op["keys"])
+    elif kind == "delete_filter":
+        client.delete(COLLECTION, filter=f"id in {sorted(op['keys'])}")
+    elif kind == "flush":
+        client.flush(COLLECTION)
+    elif kind == "compact":
+        client.compact(COLLECTION)
+    elif kind == "scalar_index":
+        if op["build"]:
+            params = client.prepare_index_params()
+            params.add_index("val", index_type="STL_SORT", index_name="val")
+            client.create_index(COLLECTION, params)
+        else:
+            client.drop_index(COLLECTION, "val")
+    elif kind == "vector_index":
+        client.release_collection(COLLECTION)
+        if "vec" in client.list_indexes(COLLECTION):
+            client.drop_index(COLLECTION, "vec")
+        _add_vector_index(client, op["index_type"])
+        client.load_collection(COLLECTION)
+
+
+def _add_vector_index(client: Any, index_type: str) -> None:
+    params = client.prepare_index_params()
+    extra = {"nlist": 4} if index_type == "IVF_FLAT" else {}
+    params.add_index("vec", index_type=index_type, metric_type="L2", params=extra)
+    client.create_index(COLLECTION, params)
+
+
+def _state_of(rows: list[dict[str, Any]]) -> DataState:
+    return {r["id"]: (r["val"] - r["id"] * 1_000_003) for r in rows if "id" in r}
+
+
+def _child(data_dir: str, fd: int, seed: int, first_version: int) -> None:
+    """The embedded writer: open, report what is there, then write until killed."""
+    out = os.fdopen(fd, "w", buffering=1)
+
+    def report(what: str, op: dict[str, Any]) -> None:
+        out.write(json.dumps({"t": what, "op": op}) + "\n")
+        out.flush()
+
+    try:
+        import elanus
+
+        client = elanus.MilvusClient(data_dir, engine_options=ENGINE_OPTIONS)
+        if not client.has_collection(COLLECTION):
+            _schema_and_indexes(client)
+        rows = read_state(client)
+        out.write(json.dumps({"t": "rows", "rows": rows}) + "\n")
+        out.flush()
+        run_writer(client, random.Random(seed), _state_of(rows), first_version, report)
+    except BaseException as exc:  # the parent reports it as the cycle's failure
+        out.write(json.dumps({"t": "error", "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+        out.flush()
+    finally:
+        os._exit(0)
+
+
+# --- the checker ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    cycle: int
+    acked: int  # calls acknowledged in this cycle
+    rows_checked: int  # rows compared on the read that opened this cycle
+    in_flight: str  # the call the kill interrupted ("" when none)
+    previous_outcome: str  # what the read found of the previous cycle's call in flight
+    problems: tuple[str, ...]
+
+
+@dataclass
+class LoopResult:
+    cycles: int = 0
+    acked_calls: int = 0
+    rows_checked: int = 0
+    in_flight_applied: int = 0
+    in_flight_dropped: int = 0
+    killed_in: dict[str, int] = field(default_factory=dict)
+    leftovers: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def check_read(
+    rows: list[dict[str, Any]], model: DataState, in_flight: dict[str, Any] | None
+) -> tuple[DataState, list[str], str]:
+    """Compare a read with the model; returns the state now true, problems, and what
+    became of the call in flight ("applied", "dropped" or "")."""
+    problems: list[str] = []
+    seen: DataState = {}
+    for r in rows:
+        if "hit" in r:
+            continue
+        key = r["id"]
+        if key in seen:
+            problems.append(f"key {key} returned twice")
+            continue
+        version = r["val"] - key * 1_000_003
+        seen[key] = version
+        expected = row_values(key, version)
+        if r["tag"] != expected["tag"] or [float(x) for x in r["vec"]] != expected["vec"]:
+            problems.append(f"key {key}: row {r} does not match version {version}")
+    before = dict(model)
+    after = dict(model)
+    touched: set[int] = set()
+    outcome = ""
+    if in_flight is not None and in_flight.get("keys"):
+        touched = set(in_flight["keys"])
+        for key in touched:
+            if in_flight["kind"] in ("insert", "upsert"):
+                after[key] = in_flight["version"]
+            else:
+                after.pop(key, None)
+        got = {k: seen.get(k) for k in touched}
+        if got == {k: before.get(k) for k in touched}:
+            outcome = "dropped"
+        elif got == {k: after.get(k) for k in touched}:
+            outcome = "applied"
+        else:
+            problems.append(f"call in flight {in_flight} applied in part: read {got}")
+    for key in set(seen) | set(model):
+        if key in touched:
+            continue
+        if key not in seen:
+            problems.append(f"acknowledged key {key} (version {model[key]}) is missing")
+        elif key not in model:
+            problems.append(f"key {key} (version {seen[key]}) was deleted or never written")
+        elif seen[key] != model[key]:
+            problems.append(f"key {key} has version {seen[key]}, acknowledged {model[key]}")
+    for r in rows:
+        if "hit" in r and seen.get(r["hit"]) != r["val"] - r["hit"] * 1_000_003:
+            problems.append(f"search returned {r}, which is not a live row")
+    return seen, problems, outcome
+
+
+# --- embedded mode ----------------------------------------------------------------------
+
+
+def _read_lines(fd: int, buf: bytearray, timeout: float) -> list[str]:
+    ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
+    if not ready:
+        return []
+    chunk = os.read(fd, 1 << 20)
+    if not chunk:
+        raise EOFError
+    buf.extend(chunk)
+    lines = []
+    while (nl := buf.find(b"\n")) >= 0:
+        lines.append(buf[:nl].decode())
+        del buf[: nl + 1]
+    return lines
+
+
+def _embedded_cycle(
+    data_dir: str, rng: random.Random, model: DataState, cycle: int, pending: dict[str, Any] | None
+) -> tuple[CycleReport, DataState, dict[str, Any] | None]:
+    read_fd, write_fd = os.pipe()
+    seed = rng.randrange(1 << 30)
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        # FAISS warns on stderr about tiny training sets; keep that out of the report.
+        log_fd = os.open(
+            os.path.join(os.path.dirname(data_dir), "writer.log"),
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+            0o644,
+        )
+        os.dup2(log_fd, 2)
+        _child(data_dir, write_fd, seed, (cycle + 1) * 100_000)
+    os.close(write_fd)
+    buf = bytearray()
+    problems: list[str] = []
+    rows_checked = acked = 0
+    in_flight: dict[str, Any] | None = None
+    outcome = ""
+    # Kill after a random time, or a moment after a random call begins.
+    kill_after_begins = rng.randint(1, 40) if rng.random() < 0.5 else None
+    kill_delay = rng.uniform(0.0, 0.02)
+    deadline: float | None = None
+    begins = 0
+    try:
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            try:
+                lines = _read_lines(read_fd, buf, (deadline or now + 60) - now)
+            except EOFError:
+                problems.append("writer exited by itself")
+                break
+            if not lines and deadline is None:
+                problems.append("writer silent for 60 s")
+                break
+            for line in lines:
+                msg = json.loads(line)
+                if msg["t"] == "rows":
+                    model, found, outcome = check_read(msg["rows"], model, pending)
+                    problems.extend(found)
+                    rows_checked = sum(1 for r in msg["rows"] if "id" in r)
+                    if kill_after_begins is None:
+                        deadline = time.monotonic() + rng.uniform(0.0, 1.5)
+                elif msg["t"] == "begin":
+                    in_flight = msg["op"]
+                    begins += 1
+                    if begins == kill_after_begins:
+                        deadline = time.monotonic() + kill_delay
+                elif msg["t"] == "ack":
+                    op = msg["op"]
+                    acked += 1
+                    for key in op.get("keys", ()):
+                        if op["kind"] in ("insert", "upsert"):
+                            model[key] = op["version"]
+                        else:
+                            model.pop(key, None)
+                    in_flight = None
+                elif msg["t"] == "error":
+                    problems.append(f"writer failed: {msg['error']}")
+                    deadline = time.monotonic()
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read_fd)
+    kind = in_flight["kind"] if in_flight else ""
+    return CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems)), model, in_flight
+
+
+# --- server mode ------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(data_dir: str, log_path: str) -> tuple[subprocess.Popen, Any]:
+    import logging
+
+    from pymilvus import MilvusClient
+
+    # pymilvus logs every refused reconnect after a kill; the loop reports what matters
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+
+    port, http_port = _free_port(), _free_port()
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "elanus.cli",
+                "serve",
+                "--data-dir",
+                data_dir,
+                "--port",
+                str(port),
+                "--http-port",
+                str(http_port),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"elanus serve did not start; see {log_path}") from None
+            time.sleep(0.05)
+    client = MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=30)
+    return proc, client
+
+
+def _server_cycle(
+    data_dir: str,
+    rng: random.Random,
+    model: DataState,
+    cycle: int,
+    pending: dict[str, Any] | None,
+    log_path: str,
+) -> tuple[CycleReport, DataState, dict[str, Any] | None]:
+    proc, client = _start_server(data_dir, log_path)
+    problems: list[str] = []
+    acked = 0
+    in_flight: dict[str, Any] | None = None
+    try:
+        if not client.has_collection(COLLECTION):
+            _schema_and_indexes(client)
+        rows = read_state(client)
+        model, problems, outcome = check_read(rows, model, pending)
+        rows_checked = sum(1 for r in rows if "id" in r)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.send_signal(signal.SIGKILL)
+
+        killer = threading.Timer(rng.uniform(0.05, 2.0), kill)
+        killer.start()
+
+        def report(what: str, op: dict[str, Any]) -> None:
+            nonlocal in_flight, acked
+            if what == "begin":
+                in_flight = op
+                return
+            acked += 1
+            for key in op.get("keys", ()):
+                if op["kind"] in ("insert", "upsert"):
+                    model[key] = op["version"]
+                else:
+                    model.pop(key, None)
+            in_flight = None
+
+        try:
+            writer_rng = random.Random(rng.randrange(1 << 30))
+            run_writer(client, writer_rng, dict(model), (cycle + 1) * 100_000, report)
+        except Exception as exc:
+            if not killed.is_set():
+                killer.cancel()
+                problems.append(f"call failed while the server was up: {exc}")
+        killer.join()
+    finally:
+        proc.kill()
+        proc.wait()
+        client.close()
+    kind = in_flight["kind"] if in_flight else ""
+    return CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems)), model, in_flight
+
+
+# --- the loop -----------------------------------------------------------------------------
+
+
+def run_loop(
+    cycles: int,
+    seed: int,
+    mode: str = "embedded",
+    data_dir: str | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> LoopResult:
+    """Run the crash loop; ``LoopResult.problems`` is empty when nothing was lost."""
+    rng = random.Random(seed)
+    own_dir = data_dir is None
+    root = data_dir or tempfile.mkdtemp(prefix="elanus-crash-")
+    data = os.path.join(root, "data")
+    result = LoopResult()
+    if mode == "embedded":
+        # Imported once here: every forked writer starts with it loaded (no threads yet).
+        import elanus  # noqa: F401
+    model: DataState = {}
+    pending: dict[str, Any] | None = None
+    try:
+        for cycle in range(cycles + 1):
+            if mode == "embedded":
+                report, model, pending = _embedded_cycle(data, rng, model, cycle, pending)
+            else:
+                log_path = os.path.join(root, "server.log")
+                report, model, pending = _server_cycle(data, rng, model, cycle, pending, log_path)
+            # the last round only reads back what the previous kill left
+            result.rows_checked += report.rows_checked
+            result.in_flight_applied += report.previous_outcome == "applied"
+            result.in_flight_dropped += report.previous_outcome == "dropped"
+            result.problems.extend(f"cycle {cycle}: {p}" for p in report.problems)
+            if cycle < cycles:
+                result.cycles += 1
+                result.acked_calls += report.acked
+                where = report.in_flight or "between calls"
+                result.killed_in[where] = result.killed_in.get(where, 0) + 1
+            progress(
+                f"cycle {cycle}: read {report.rows_checked} rows, {report.acked} calls acknowledged, "
+                f"killed in {report.in_flight or '-'}"
+                + (f"; PROBLEMS: {list(report.problems)}" if report.problems else "")
+            )
+            if report.problems:
+                break
+        result.leftovers = _leftovers(data)
+    except BaseException:
+        print(f"crash loop stopped; its files are in {root}", file=sys.stderr)
+        raise
+    if own_dir and not result.problems:
+        shutil.rmtree(root, ignore_errors=True)
+    return result
+
+
+def _leftovers(data_dir: str) -> list[str]:
+    """Temp files or directories a crash left that reopening did not clean up."""
+    found = []
+    for parent, dirs, files in os.walk(data_dir):
+        for name in dirs + files:
+            if ".tmp" in name:
+                found.append(os.path.relpath(os.path.join(parent, name), data_dir))
+    return sorted(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cycles", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mode", choices=["embedded", "server"], default="embedded")
+    parser.add_argument("--data-dir", help="work here and keep it (default: a temp dir)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    result = run_loop(
+        args.cycles,
+        args.seed,
+        args.mode,
+        args.data_dir,
+        progress=(lambda _: None) if args.quiet else (lambda line: print(line, flush=True)),
+    )
+    print(
+        f"{result.cycles} kills ({args.mode}, seed {args.seed}): {result.acked_calls} acknowledged "
+        f"calls, {result.rows_checked} acknowledged rows checked after reopen, calls cut by "
+        f"the kill found applied {result.in_flight_applied} / dropped {result.in_flight_dropped}, "
+        f"{len(result.problems)} problems, {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
+    print("killed in:", dict(sorted(result.killed_in.items(), key=lambda kv: -kv[1])))
+    if result.leftovers:
+        print(f"{len(result.leftovers)} temp entries left behind:", result.leftovers[:10])
+    for problem in result.problems:
+        print("PROBLEM:", problem, flush=True)
+    return 1 if result.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
