@@ -38,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
         help="acknowledge writes without fsync of the write-ahead log: faster, and safe "
         "against a process crash but not a power loss (env ELANUS_FSYNC=false)",
     )
+    serve.add_argument(
+        "--auth",
+        action="store_const",
+        const=True,
+        dest="authorization_enabled",
+        help="require users and passwords and check privileges, as Milvus's "
+        "common.security.authorizationEnabled (env ELANUS_AUTH=true); root's first "
+        "password is Milvus unless common.security.defaultRootPassword says otherwise",
+    )
     return parser
 
 
@@ -57,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "max_workers": args.max_workers,
                     "log_level": args.log_level,
                     "fsync": args.fsync,
+                    "authorization_enabled": args.authorization_enabled,
                 },
             )
             return serve(config)

@@ -12,6 +12,7 @@ from elanus.errors import AuthenticationError, ParameterError, PermissionDenied,
 from elanus.security.model import (
     ADMIN_ROLE,
     DEFAULT_ROLES,
+    PUBLIC_ROLE,
     ROOT_USER,
     Grant,
     RbacState,
@@ -73,6 +74,14 @@ def bootstrap(state: RbacState, root_password: str, *, enable: bool) -> RbacStat
         check_password(root_password)
         changes["users"] = {**state.users, ROOT_USER: hash_password(root_password)}
         changes["user_roles"] = {**state.user_roles, ROOT_USER: (ADMIN_ROLE,)}
+        # What Milvus grants ``public`` when it first starts: every user may
+        # describe collections, list aliases and read index details.
+        changes["grants"] = (
+            *state.grants,
+            Grant(PUBLIC_ROLE, "Global", ANY, ANY, "DescribeCollection", ROOT_USER),
+            Grant(PUBLIC_ROLE, "Global", ANY, ANY, "ListAliases", ROOT_USER),
+            Grant(PUBLIC_ROLE, "Collection", ANY, ANY, "IndexDetail", ROOT_USER),
+        )
     if enable and not state.auth_enabled:
         changes["auth_enabled"] = True
     return _bump(state, **changes) if changes else state

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from elanus.engine.api import EngineAPI
+from elanus.server.auth import prepare_authorization
 from elanus.server.config import ServerConfig
 from elanus.server.grpc_server import GrpcServer
 from elanus.server.http_app import HttpServer, HttpState
@@ -63,6 +64,9 @@ def serve(
         http.stop()
         raise
     try:
+        prepare_authorization(
+            engine, config.authorization_enabled, config.default_root_password
+        )
         server = GrpcServer(engine, config)
     except BaseException:
         engine.close()

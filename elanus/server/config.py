@@ -35,6 +35,11 @@ class ServerConfig:
     # fsync the write-ahead log before acknowledging each write. Off, an
     # acknowledged write survives a crash of the process but not of the machine.
     fsync: bool = True
+    # Milvus's common.security.authorizationEnabled: users, passwords and RBAC
+    # (docs/security.md). Once on for a data directory it stays on.
+    authorization_enabled: bool = False
+    # root's password when root is first created (Milvus's default: "Milvus").
+    default_root_password: str = "Milvus"
 
     @property
     def address(self) -> str:
@@ -55,6 +60,8 @@ _YAML_KEYS: tuple[tuple[str, str], ...] = (
     ("elanus.maxWorkers", "max_workers"),
     ("elanus.shutdownGrace", "shutdown_grace"),
     ("elanus.fsync", "fsync"),
+    ("common.security.authorizationEnabled", "authorization_enabled"),
+    ("common.security.defaultRootPassword", "default_root_password"),
 )
 
 _ENV_KEYS: tuple[tuple[str, str], ...] = (
@@ -66,6 +73,7 @@ _ENV_KEYS: tuple[tuple[str, str], ...] = (
     ("ELANUS_LOG_LEVEL", "log_level"),
     ("ELANUS_SHUTDOWN_GRACE", "shutdown_grace"),
     ("ELANUS_FSYNC", "fsync"),
+    ("ELANUS_AUTH", "authorization_enabled"),
 )
 
 _TYPES = {f.name: f.type for f in fields(ServerConfig)}

@@ -20,6 +20,8 @@ from google.protobuf.message import Message
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
 from elanus.engine.api import DEFAULT_DATABASE
+from elanus.errors import AuthenticationError, PermissionDenied
+from elanus.server.auth import token_from_metadata
 from elanus.server.errors import not_supported_status, status_for_exception, success_status
 from elanus.server.wording import check_names, reword
 
@@ -53,6 +55,8 @@ class Call:
 
     db: str
     context: grpc.ServicerContext | None = None
+    # The authenticated caller ("" when authorization is off).
+    user: str = ""
 
 
 @dataclass
@@ -95,6 +99,30 @@ def _with_status(cls: type[Message], status: common_pb2.Status) -> Message:
 Handler = Callable[[Any, Any, Call], Any]
 
 
+def admit(service: Any, name: str, request: Any, context: grpc.ServicerContext, db: str) -> str:
+    """The caller, once authenticated and authorised (``elanus.server.auth``); a
+    refusal ends the call with the gRPC status Milvus uses for it."""
+    try:
+        return str(
+            service.doorkeeper.admit(
+                service.engine,
+                name,
+                request,
+                lambda: token_from_metadata(context.invocation_metadata()),
+                db,
+            )
+        )
+    except AuthenticationError as exc:
+        if name == "Connect":
+            # pymilvus reports a failed Connect only through the reply's status;
+            # 1800 is Milvus's "user hasn't authenticated".
+            raise AuthenticationError(str(exc), code=1800) from None
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+    except PermissionDenied as exc:
+        context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
+    raise AssertionError("unreachable: context.abort raises")
+
+
 def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]:
     name = handler.__name__
     cls = reply_type(name)
@@ -102,13 +130,20 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
     def method(self: Any, request: Any, context: grpc.ServicerContext) -> Message:
         started = time.perf_counter()
         ok = True
+        db = database_of(request, context)
+        try:
+            user = admit(self, name, request, context, db)
+        except AuthenticationError as exc:
+            self.stats.observe(name, time.perf_counter() - started, False)
+            return _with_status(cls, status_for_exception(exc, name))  # type: ignore[no-any-return]
         try:
             check_names(name, request)
-            reply = handler(self, request, Call(database_of(request, context), context))
+            reply = handler(self, request, Call(db, context, user))
             if reply is None:
                 reply = _with_status(cls, success_status())
             elif cls is not common_pb2.Status:
                 reply.status.CopyFrom(success_status())
+            self.doorkeeper.audit_success(self.engine, name, request, user, db)
         except Exception as exc:
             ok = False
             worded = reword(exc, name, request, database_of(request, context))
@@ -132,12 +167,15 @@ def unsupported(name: str) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
         # AlterCollectionSchema's): UNIMPLEMENTED is what makes pymilvus fall back.
 
         def streaming(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+            if not is_streaming(name):
+                admit(self, name, request, context, database_of(request, context))
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"not supported by Elanus: {name}")
 
         streaming.__name__ = name
         return streaming
 
     def method(self: Any, request: Any, context: grpc.ServicerContext) -> Message:
+        admit(self, name, request, context, database_of(request, context))
         self.stats.observe(name, 0.0, False)
         return _with_status(cls, not_supported_status(name))
 

@@ -9,8 +9,10 @@ import time
 from pymilvus.grpc_gen import milvus_pb2_grpc
 
 from elanus.engine.api import EngineAPI
+from elanus.server.auth import Doorkeeper
 from elanus.server.handlers_data import DataHandlers
 from elanus.server.handlers_ddl import DefinitionHandlers
+from elanus.server.handlers_rbac import SecurityHandlers
 from elanus.server.handlers_text import TextHandlers
 from elanus.server.rpc import RpcStats, rpc_names, unsupported
 
@@ -18,16 +20,22 @@ __all__ = ["ElanusMilvusService", "supported_rpcs"]
 
 
 class ElanusMilvusService(
-    DefinitionHandlers, DataHandlers, TextHandlers, milvus_pb2_grpc.MilvusServiceServicer
+    DefinitionHandlers,
+    DataHandlers,
+    TextHandlers,
+    SecurityHandlers,
+    milvus_pb2_grpc.MilvusServiceServicer,
 ):
     def __init__(self, engine: EngineAPI) -> None:
         self.engine = engine
+        self.doorkeeper = Doorkeeper()
         self.stats = RpcStats()
         self.started_at = time.time()
 
 
 def _implemented(name: str) -> bool:
-    return any(name in vars(base) for base in (DefinitionHandlers, DataHandlers, TextHandlers))
+    handlers = (DefinitionHandlers, DataHandlers, TextHandlers, SecurityHandlers)
+    return any(name in vars(base) for base in handlers)
 
 
 def supported_rpcs() -> list[str]:

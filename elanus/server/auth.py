@@ -1,0 +1,151 @@
+"""Authentication and authorisation at the server's doors, from one table.
+
+``Doorkeeper.admit`` is called once per request by the gRPC ``@rpc`` wrapper and
+by the REST routes: when the data directory has authorization enabled it checks
+the credential (``elanus.security.authn``) and then the privilege the request
+needs (``elanus.security.privileges``: RPC_PRIVILEGES, REST_PRIVILEGES naming the
+RPC each endpoint stands for). The engine is then called as for anyone: it never
+sees a credential. With authorization off every token is accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
+from elanus.errors import AuthenticationError, PermissionDenied
+from elanus.security.authn import AUTH_FAILURE, Authenticator
+from elanus.security.model import PUBLIC_ROLE, ROOT_USER
+from elanus.security.passwords import verify_password
+from elanus.security.privileges import ANY, CLUSTER_LEVEL, RPC_PRIVILEGES, Needs
+
+__all__ = [
+    "DEFAULT_ROOT_PASSWORD",
+    "Doorkeeper",
+    "prepare_authorization",
+    "token_from_metadata",
+]
+
+log = logging.getLogger("elanus.server")
+
+DEFAULT_ROOT_PASSWORD = "Milvus"
+# RPCs whose success the audit log records, with the request field naming the object.
+_AUDITED_DROPS = {"DropDatabase": "db_name", "DropCollection": "collection_name"}
+
+
+def prepare_authorization(engine: EngineAPI, enabled: bool, root_password: str) -> bool:
+    """Turn authorization on when configured (it stays on for a directory that had
+    it); warn loudly while root still has Milvus's default password. Returns
+    whether requests will be checked."""
+    if enabled:
+        engine.enable_authorization(root_password)
+    state = engine.security_state()
+    if not state.auth_enabled:
+        return False
+    root_hash = state.users.get(ROOT_USER, "")
+    if root_hash and verify_password(root_hash, DEFAULT_ROOT_PASSWORD):
+        log.warning(
+            "SECURITY WARNING: authorization is on but user root still has the default "
+            "password; change it (pymilvus update_password) before exposing this server"
+        )
+    return True
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def token_from_metadata(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
+    """The ``user:password`` pymilvus sends base64-encoded under ``authorization``."""
+    for key, value in metadata or ():
+        if key.lower() == "authorization" and value:
+            raw = _text(value)
+            try:
+                return base64.b64decode(raw, validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                raise AuthenticationError(
+                    f"{AUTH_FAILURE} (the authorization header is not base64): not authenticated"
+                ) from None
+    return None
+
+
+def _field(request: Any, path: str) -> Any:
+    value = request
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        else:
+            value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+def object_names(needs: Needs, request: Any) -> list[str]:
+    """The names of the objects a request touches (``*`` for global requests)."""
+    if needs.field is None:
+        return [ANY]
+    value = _field(request, needs.field)
+    if value is None or value == "":
+        return [ANY]
+    if isinstance(value, str | bytes):
+        return [_text(value)]
+    return [_text(v) for v in value] or [ANY]
+
+
+class Doorkeeper:
+    def __init__(self) -> None:
+        self.authenticator = Authenticator()
+
+    def admit(
+        self,
+        engine: EngineAPI | None,
+        rpc: str,
+        request: Any,
+        token_of: Callable[[], str | None],
+        db: str,
+    ) -> str:
+        """The caller's user name ("" with authorization off), or
+        ``AuthenticationError`` / ``PermissionDenied``."""
+        if engine is None:
+            return ""
+        state = engine.security_state()
+        if not state.auth_enabled:
+            return ""
+        token: str | None = None
+        try:
+            token = token_of()
+            user = self.authenticator.authenticate(state, token)
+        except AuthenticationError:
+            claimed = (token or "").partition(":")[0]
+            engine.audit("login_failure", claimed, rpc=rpc)
+            raise
+        needs = RPC_PRIVILEGES.get(rpc, Needs("Global", "All"))
+        if needs is None or user == ROOT_USER:
+            return user
+        db = db or DEFAULT_DATABASE
+        if needs.privilege in CLUSTER_LEVEL:
+            db = ANY
+        if rpc == "RenameCollection" and (_field(request, "newDBName") or db) != db:
+            db = ANY
+        names = object_names(needs, request)
+        if needs.object_type == "User" and names == [user]:
+            return user
+        if rpc == "SelectGrant":
+            role = _field(request, "entity.role.name")
+            if role and role in (*state.roles_of(user), PUBLIC_ROLE):
+                return user
+        if all(state.allows(user, needs.object_type, needs.privilege, n, db) for n in names):
+            return user
+        raise PermissionDenied(
+            f"Privilege{needs.privilege}: permission deny to {user} in the `{db}` database"
+        )
+
+    def audit_success(self, engine: EngineAPI, rpc: str, request: Any, user: str, db: str) -> None:
+        target = _AUDITED_DROPS.get(rpc)
+        if target is not None:
+            engine.audit(rpc, user, database=db, name=_text(_field(request, target) or ""))
