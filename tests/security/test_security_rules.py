@@ -47,7 +47,7 @@ def test_every_rest_endpoint_names_an_rpc_of_the_table() -> None:
 
 
 def test_builtin_groups_are_milvus_names() -> None:
-    names = {n for n in common_pb2.ObjectPrivilege.keys() if n.startswith("PrivilegeGroup")}
+    names = {n for n, _ in common_pb2.ObjectPrivilege.items() if n.startswith("PrivilegeGroup")}
     assert {"PrivilegeGroup" + g for g in BUILTIN_GROUPS} == names
 
 
@@ -116,7 +116,9 @@ def test_user_defined_group_grants_its_privileges() -> None:
 
 def test_refusals_change_nothing_and_say_what_is_wrong() -> None:
     state = rbac.create_role(_state(), "r")
-    state = rbac.grant(state, rbac.v1_grant(state, "r", "Global", "*", "CreateCollection", "default"))
+    state = rbac.grant(
+        state, rbac.v1_grant(state, "r", "Global", "*", "CreateCollection", "default")
+    )
     with pytest.raises(PermissionDenied, match="root user cannot be deleted"):
         rbac.delete_user(state, "root")
     with pytest.raises(PermissionDenied, match=r"the role\[admin\] is a default role"):
