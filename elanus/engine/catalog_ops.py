@@ -15,6 +15,7 @@ from elanus.engine.api import (
     PartitionInfo,
 )
 from elanus.engine.functions import field_analyzer
+from elanus.engine.integrity import STATUS_PROPERTY, storage_status
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
 from elanus.engine.query_mode import check_query_mode_change, check_query_mode_properties
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
@@ -209,6 +210,10 @@ class CatalogOperations(EngineState):
     def describe_collection(self, db: str, name: str) -> CollectionInfo:
         meta = self._meta(db, name)
         database = self._db(db)
+        properties = dict(meta.properties)
+        status = storage_status(self.stores.get(meta.collection_id))
+        if status:
+            properties[STATUS_PROPERTY] = status
         return CollectionInfo(
             name=meta.name,
             collection_id=meta.collection_id,
@@ -217,7 +222,7 @@ class CatalogOperations(EngineState):
             num_shards=meta.num_shards,
             num_partitions=meta.num_partitions,
             consistency_level=meta.consistency_level,
-            properties=dict(meta.properties),
+            properties=properties,
             aliases=sorted(a for a, c in database.aliases.items() if c == meta.name),
             created_timestamp=meta.created_timestamp,
             update_timestamp=meta.update_timestamp,

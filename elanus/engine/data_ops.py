@@ -16,6 +16,7 @@ from elanus.engine.collection import CollectionData, DeleteBatch, InsertBatch
 from elanus.engine.column_rows import concat_columns, take_rows
 from elanus.engine.compaction import run_compaction
 from elanus.engine.functions import apply_functions
+from elanus.engine.integrity import check_segments_available
 from elanus.engine.keys import as_key_array
 from elanus.engine.metadata import CollectionMeta
 from elanus.engine.query_mode import result_window
@@ -392,6 +393,9 @@ class DataOperations(EngineState):
                 raise PartitionNotFound(f"partition not found[partition={name}]")
             if not p.loaded:
                 raise PartitionNotLoaded(f"partition not loaded[partition={name}]")
+        check_segments_available(
+            self.stores.get(meta.collection_id), meta.name, level or meta.consistency_level
+        )
         ts = read_timestamp(
             level or meta.consistency_level,
             oracle=self.oracle,

@@ -18,6 +18,7 @@ from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.catalog_ops import CatalogOperations
 from elanus.engine.data_ops import DataOperations
 from elanus.engine.index_ops import IndexOperations
+from elanus.engine.integrity import IntegrityOperations, require_catalog
 from elanus.engine.iterator_ops import IteratorOperations, IteratorState
 from elanus.engine.metadata import Catalog, DatabaseMeta
 from elanus.engine.security_ops import SecurityOperations
@@ -35,6 +36,7 @@ class Engine(
     IndexOperations,
     AnalyzerOperations,
     SecurityOperations,
+    IntegrityOperations,
 ):
     def __init__(self, data_dir: str, options: EngineOptions) -> None:
         self.data_dir = os.path.abspath(data_dir)
@@ -53,17 +55,31 @@ class Engine(
         self._building: set[tuple[int, str]] = set()
         self._build_lock = threading.Lock()
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elanus-background")
-        self.catalog = Catalog(self.fs, self.layout.catalog_path)
-        self._open_security()
-        if DEFAULT_DATABASE not in self.catalog.databases:
-            now = self.oracle.now()
-            self.catalog.databases[DEFAULT_DATABASE] = DatabaseMeta(DEFAULT_DATABASE, 1, {}, now)
-            self.catalog.save()
-        for db in self.catalog.databases.values():
-            for meta in db.collections.values():
-                data = self._open_collection(meta)
-                self._publish_specs(meta.indexes, data)
-                self._schedule_index_builds(data)
+        try:
+            require_catalog(self.fs, self.layout)
+            self.catalog = Catalog(self.fs, self.layout.catalog_path)
+            self._open_security()
+            if DEFAULT_DATABASE not in self.catalog.databases:
+                now = self.oracle.now()
+                self.catalog.databases[DEFAULT_DATABASE] = DatabaseMeta(
+                    DEFAULT_DATABASE, 1, {}, now
+                )
+                self.catalog.save()
+            for db in self.catalog.databases.values():
+                for meta in db.collections.values():
+                    data = self._open_collection(meta, existing=True)
+                    self._publish_specs(meta.indexes, data)
+                    self._schedule_index_builds(data)
+        except BaseException:
+            # a directory that cannot be opened is left as found, and unlocked
+            self.worker.shutdown(wait=True, cancel_futures=True)
+            for store in self.stores.values():
+                store.close()
+            self._dir_lock.release()
+            raise
+        self._scrubber = (
+            self._start_scrubber(options.scrub_interval) if options.scrub_interval > 0 else None
+        )
 
     @classmethod
     def open(cls, data_dir: str, *, sync: bool = True, **options: Any) -> Engine:
@@ -74,6 +90,8 @@ class Engine(
         if self._closed:
             return
         self._closed = True
+        if self._scrubber is not None:
+            self._scrubber.set()
         self.worker.shutdown(wait=True, cancel_futures=True)
         for data in list(self.collections.values()):
             data.flush()

@@ -139,6 +139,11 @@ class IndexOperations(EngineState):
         path = store.index_dir(seg.segment_id, spec["index_name"])
         if not self.fs.exists(path):
             return False
+        try:
+            store.verify_index(seg.segment_id, spec["index_name"])
+        except StorageError as exc:
+            log.error("saved index %s fails its check (%s); building it again", path, exc)
+            return False
         local = self.fs.local_path(path)
         if local is not None and is_scalar_index_dir(local):
             try:
@@ -155,8 +160,9 @@ class IndexOperations(EngineState):
             return False
         try:
             loaded = vector_indexes.load_vector_index(path, mmap=True)
-        except StorageError as exc:
-            log.warning("saved index %s cannot be loaded (%s); rebuilding it", path, exc)
+        except (StorageError, RuntimeError, OSError, ValueError) as exc:
+            # FAISS reports a damaged file as RuntimeError; the segment can rebuild it
+            log.error("saved index %s cannot be loaded (%s); building it again", path, exc)
             return False
         if loaded.ntotal != seg.num_rows or (
             spec["metric_type"] and loaded.metric_type != spec["metric_type"]
@@ -174,9 +180,7 @@ class IndexOperations(EngineState):
             index = build_scalar_index(
                 target, spec["index_type"], spec["params"], seg.column(target.column)
             )
-            store = self.stores.get(data.collection_id)
-            if store is not None and store.manifest.segment(seg.segment_id):
-                store.save_index(seg.segment_id, spec["index_name"], index)
+            self._save_index(data, seg, spec["index_name"], index)
             seg.scalar_indexes[target.key] = index
             data.republish()
             return
@@ -184,11 +188,24 @@ class IndexOperations(EngineState):
         built = vector_indexes.build_vector_index(
             field, spec["index_type"], spec["metric_type"], spec["params"], column
         )
-        store = self.stores.get(data.collection_id)
-        if store is not None and store.manifest.segment(seg.segment_id):
-            store.save_index(seg.segment_id, spec["index_name"], built)
+        self._save_index(data, seg, spec["index_name"], built)
         seg.vector_indexes[field.name] = built
         data.republish()
+
+    def _save_index(
+        self, data: CollectionData, seg: SealedSegment, index_name: str, index: Any
+    ) -> None:
+        """Save a built index beside its segment and commit its files' checksums."""
+        store = self.stores.get(data.collection_id)
+        if store is None:
+            return
+        if store.manifest.segment(seg.segment_id) is None:
+            return  # not committed yet, or compacted away
+        _, checksums = store.save_index(seg.segment_id, index_name, index)
+        with data.write_lock:
+            if store.manifest.segment(seg.segment_id) is not None:
+                store.record_index(seg.segment_id, index_name, checksums)
+                store.commit_checksums()
 
     def _schedule_index_builds(self, data: CollectionData) -> None:
         """Give every sealed segment its indexes: saved vector indexes loaded now, the

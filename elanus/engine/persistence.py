@@ -8,15 +8,27 @@
 - Segments: ``storage.segment_files`` (Parquet scalars, memory-mapped vector
   blocks), with each segment's delete records in its ``deletes.arrow``.
 - Manifest: ``storage.manifest.ManifestStore``; it alone says which segments are
-  live. Directories it does not name (a crash before the commit, a segment a
-  compaction replaced) are removed on open.
+  live, and it records the checksum of every file of each (``storage.checksum``).
+  With an intact newest manifest, directories it does not name (a crash before
+  the commit, a segment a compaction replaced) are removed on open; without one
+  they go to ``lost+found``, never deleted.
+
+Opening checks what it finds against what the manifest says must exist (the
+WAL reaches the manifest's checkpoint, every segment file is there and matches
+its checksum). What does not hold is logged at ERROR and kept in ``problems``;
+problems are also recorded in the manifest (``extra["damage"]``) so that the
+collection stays reported as degraded across restarts until ``elanus repair``
+acknowledges them. A segment that fails its checks is ``unavailable``: kept in
+the manifest, left out of the live data.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,9 +55,17 @@ from elanus.storage import (
     write_segment,
     write_segment_deletes,
 )
+from elanus.storage.checksum import checksum_file, verify_file
 from elanus.storage.fs import join
+from elanus.storage.lost_found import move_to_lost_found
+from elanus.storage.segment_files import (
+    DELETES_FILE,
+    check_segment,
+    segment_checksums,
+    verify_segment,
+)
 
-__all__ = ["CollectionStorage"]
+__all__ = ["CollectionStorage", "UnavailableSegment"]
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +115,138 @@ def _decode(payload: bytes) -> tuple[InsertBatch | DeleteBatch, int, int]:
     return rec, int(meta.get("part", 0)), int(meta.get("parts", 1))
 
 
+@dataclass(frozen=True)
+class UnavailableSegment:
+    """A segment the manifest names whose files are missing or damaged."""
+
+    entry: SegmentEntry
+    reason: str
+
+
+_DELETES_NAME = re.compile(r"^deletes(?:-(\d+))?\.arrow$")
+DAMAGE_KEY = "damage"
+
+
 class CollectionStorage:
-    """WAL, sealed segment files and manifest of one collection."""
+    """WAL, sealed segment files and manifest of one collection.
+
+    ``existing``: the collection was created before (its files are expected), so
+    a missing directory, manifest or log is damage, not a fresh start.
+    """
 
     def __init__(
-        self, fs: FileSystem, layout: DataLayout, collection_id: int, *, sync: bool = True
+        self,
+        fs: FileSystem,
+        layout: DataLayout,
+        collection_id: int,
+        *,
+        sync: bool = True,
+        existing: bool = False,
     ) -> None:
         self.fs = fs
         self.layout = layout
         self.collection_id = collection_id
         self.directory = layout.collection_dir(collection_id)
         self.segments_dir = layout.segments_dir(collection_id)
+        self.problems: list[str] = []
+        self.unavailable: dict[int, UnavailableSegment] = {}
+        self._checksums: dict[int, dict[str, str]] = {}
+        self._deletes_files: dict[int, str] = {}
+        self._stale_files: list[str] = []
+        if existing and not fs.exists(self.directory):
+            self._problem(f"collection directory {self.directory} is missing: its data is lost")
         fs.mkdirs(self.segments_dir)
         self.wal = WriteAheadLog(layout.collection_wal_dir(collection_id), sync=sync)
         self.manifests = ManifestStore(fs, layout.manifest_dir(collection_id))
-        self.manifest = self.manifests.load() or Manifest()
+        self.manifest, self._trusted = self._load_manifest(existing)
+        self._check_wal(existing)
         self.skipped_on_replay: list[SkippedWrite] = []
+
+    # --- what opening found ---------------------------------------------------------
+    @property
+    def recorded_damage(self) -> list[str]:
+        """Problems found by this or an earlier open, until a repair clears them."""
+        return [str(p) for p in self.manifest.extra.get(DAMAGE_KEY, ())]
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.recorded_damage or self.unavailable or self.problems)
+
+    def _problem(self, text: str) -> None:
+        log.error("collection %d: %s", self.collection_id, text)
+        self.problems.append(text)
+
+    def _quarantine(self, path: str, reason: str) -> None:
+        target = move_to_lost_found(self.fs, self.layout, path, reason)
+        self._problem(f"{path} moved to {target}: {reason}")
+
+    def record_problems(self) -> None:
+        """Keep this open's problems in the manifest, so the collection stays reported
+        as degraded after a restart (``elanus repair`` clears them)."""
+        recorded = self.recorded_damage
+        new = [p for p in self.problems if p not in recorded]
+        if not new:
+            return
+        extra = {**self.manifest.extra, DAMAGE_KEY: recorded + new}
+        self.manifest = self.manifests.commit(replace(self.manifest, extra=extra))
+
+    def clear_recorded_damage(self) -> None:
+        if DAMAGE_KEY in self.manifest.extra:
+            extra = {k: v for k, v in self.manifest.extra.items() if k != DAMAGE_KEY}
+            self.manifest = self.manifests.commit(replace(self.manifest, extra=extra))
+
+    def _load_manifest(self, existing: bool) -> tuple[Manifest, bool]:
+        """The newest readable manifest and whether it can be trusted to name every
+        live segment (it is the newest version written)."""
+        try:
+            loaded = self.manifests.load()
+        except StorageError:
+            loaded = None
+        for path in self.manifests.skipped:
+            # moved out of the way so that later commits never prune it
+            self._quarantine(path, "damaged manifest version")
+        if loaded is not None:
+            return loaded, not self.manifests.skipped
+        segments = [n for n in self.fs.list_dir(self.segments_dir) if ".tmp-" not in n]
+        if self.manifests.skipped:
+            self._problem("no readable manifest: the collection's sealed segments are not known")
+        elif existing and (segments or self.wal.recovery.first_seq > 1):
+            self._problem(
+                f"manifest directory {self.manifests.directory} is empty or missing: "
+                "the collection's sealed segments are not known"
+            )
+        return Manifest(), not (self.problems and segments)
+
+    def _check_wal(self, existing: bool) -> None:
+        """Compare the log found with what the manifest says it must hold, and make
+        sure sequence numbers never restart below what was ever sealed."""
+        report = self.wal.recovery
+        floor = max([self.manifest.wal_seq, *(e.wal_seq for e in self.manifest.segments)])
+        if report.damaged:
+            self._problem(
+                f"write-ahead log {report.directory} is damaged ({report.reason}): about "
+                f"{report.dropped_records} logged records after seq {report.last_seq} are lost"
+            )
+        if existing and report.found_files == 0:
+            self._problem(f"write-ahead log {report.directory} is missing: unsealed writes are lost")
+        elif report.found_files == 1 and report.empty_files and floor == 0 and existing:
+            self._problem(
+                f"write-ahead log file {report.empty_files[0]} is empty: unsealed writes are lost"
+            )
+        if self.wal.last_seq < floor:
+            if report.found_files and not report.damaged:
+                self._problem(
+                    f"write-ahead log ends at seq {self.wal.last_seq} but the manifest has "
+                    f"sealed up to seq {floor}: the log was emptied, truncated or damaged, "
+                    f"and writes made after seq {floor} that were not sealed are lost"
+                )
+            self.wal.skip_to(floor)
+        elif report.first_seq > floor + 1:
+            self._problem(
+                f"write-ahead log starts at seq {report.first_seq} but the manifest has sealed "
+                f"only up to seq {floor}: logged writes {floor + 1}..{report.first_seq - 1} "
+                "are lost"
+            )
 
     # --- WAL ------------------------------------------------------------------------
     def log(self, writes: Sequence[Write]) -> int:
@@ -157,73 +293,206 @@ class CollectionStorage:
         """Write a sealed segment's files and open them again, memory-mapped."""
         path = self.segment_path(segment_id)
         write_segment(self.fs, path, schema, columns, pks, timestamps)
+        self._checksums[segment_id] = segment_checksums(self.fs, path)
+        self._deletes_files[segment_id] = ""
         return SealedSegment(segment_id, partition, schema, read_segment(self.fs, path, schema))
 
     def load(self, schema: CollectionSchema) -> list[SealedSegment]:
-        """The manifest's segments with their delete records; garbage directories removed."""
+        """The manifest's segments that pass their checks, with their delete records.
+
+        Directories the manifest does not name are removed when the manifest is
+        the newest one written, and moved to ``lost+found`` otherwise.
+        """
         remove_temp_dirs(self.fs, self.segments_dir)
         live = {self.layout.resolve(self.collection_id, e.path) for e in self.manifest.segments}
         for name in self.fs.list_dir(self.segments_dir):
-            if join(self.segments_dir, name) not in live:
-                self.fs.delete_dir(join(self.segments_dir, name))
+            path = join(self.segments_dir, name)
+            if path in live:
+                continue
+            if self._trusted:
+                self.fs.delete_dir(path)
+            else:
+                self._quarantine(path, "a segment no readable manifest names")
         out = []
         for entry in self.manifest.segments:
-            path = self.layout.resolve(self.collection_id, entry.path)
-            seg = SealedSegment(
-                entry.segment_id, entry.partition, schema, read_segment(self.fs, path, schema)
-            )
-            deletes = read_segment_deletes(self.fs, path)
-            if deletes is not None:
-                seg.add_deletes(as_key_array(deletes[0]), deletes[1])
-            out.append(seg)
+            try:
+                out.append(self._open_segment(entry, schema))
+            except StorageError as exc:
+                self.unavailable[entry.segment_id] = UnavailableSegment(entry, str(exc))
+                log.error(
+                    "collection %d: segment %d is unavailable: %s",
+                    self.collection_id,
+                    entry.segment_id,
+                    exc,
+                )
+        self.record_problems()
         return out
 
+    def _open_segment(self, entry: SegmentEntry, schema: CollectionSchema) -> SealedSegment:
+        path = self.layout.resolve(self.collection_id, entry.path)
+        verified = "segment.json" in entry.checksums
+        if verified:
+            verify_segment(self.fs, path, entry.checksums)
+        files = read_segment(self.fs, path, schema)
+        if not verified:
+            check_segment(files)
+        seg = SealedSegment(entry.segment_id, entry.partition, schema, files)
+        name = entry.deletes_file or DELETES_FILE
+        deletes = read_segment_deletes(
+            self.fs, path, name=name, checksum=entry.checksums.get(name) if verified else None
+        )
+        if deletes is not None:
+            seg.add_deletes(as_key_array(deletes[0]), deletes[1])
+        if self._trusted:
+            for other in self.fs.list_dir(path):
+                if _DELETES_NAME.match(other) and other != name:
+                    self.fs.delete_file(join(path, other))  # written by an uncommitted flush
+        self._checksums[entry.segment_id] = dict(entry.checksums)
+        self._deletes_files[entry.segment_id] = entry.deletes_file
+        return seg
+
+    def verify_segment_files(self, segment_id: int) -> None:
+        """Check a live segment's files against the manifest again (a scrub);
+        ``StorageError`` names the first bad file. Unverifiable (old) segments pass."""
+        sums = self._checksums.get(segment_id, {})
+        if "segment.json" not in sums:
+            return
+        path = self.segment_path(segment_id)
+        verify_segment(self.fs, path, sums)
+        deletes = self._deletes_files.get(segment_id)
+        if deletes:
+            verify_file(self.fs, join(path, deletes), sums[deletes])
+
+    def mark_unavailable(self, segment: SealedSegment, reason: str) -> None:
+        """Take a live segment out of service (its files failed a check); it stays in
+        the manifest, reported, until a repair."""
+        entry = self._entry(segment)
+        self.unavailable[segment.segment_id] = UnavailableSegment(entry, reason)
+        self._problem(f"segment {segment.segment_id} is unavailable: {reason}")
+
     def save_deletes(self, segment: SealedSegment) -> None:
-        write_segment_deletes(self.fs, segment.path, segment.delete_keys, segment.delete_ts)
+        """Write the segment's delete records under a new name; the next ``commit``
+        makes it current and removes the old file."""
+        sid = segment.segment_id
+        old = self._deletes_files.get(sid, "")
+        found = _DELETES_NAME.match(old)
+        version = int(found.group(1) or 0) + 1 if found else 1
+        name = f"deletes-{version:06d}.arrow"
+        checksum = write_segment_deletes(
+            self.fs, segment.path, segment.delete_keys, segment.delete_ts, name=name
+        )
+        sums = self._checksums.setdefault(sid, {})
+        stale = old or DELETES_FILE
+        sums.pop(stale, None)
+        sums[name] = str(checksum)
+        self._deletes_files[sid] = name
+        self._stale_files.append(join(segment.path, stale))
+
+    def _entry(self, s: SealedSegment) -> SegmentEntry:
+        return SegmentEntry(
+            segment_id=s.segment_id,
+            partition=s.partition_name,
+            num_rows=s.num_rows,
+            path=DataLayout.segment_rel_path(s.segment_id),
+            min_timestamp=s.files.meta.min_timestamp,
+            max_timestamp=s.files.meta.max_timestamp,
+            checksums=dict(self._checksums.get(s.segment_id, {})),
+            deletes_file=self._deletes_files.get(s.segment_id, ""),
+        )
 
     def commit(self, sealed: Sequence[SealedSegment], checkpoint_seq: int | None = None) -> None:
         """Make ``sealed`` the live segments; with ``checkpoint_seq``, every write up to
-        it is in them and the WAL before it goes."""
-        entries = tuple(
-            SegmentEntry(
-                segment_id=s.segment_id,
-                partition=s.partition_name,
-                num_rows=s.num_rows,
-                path=DataLayout.segment_rel_path(s.segment_id),
-                min_timestamp=s.files.meta.min_timestamp,
-                max_timestamp=s.files.meta.max_timestamp,
-            )
-            for s in sealed
-        )
+        it is in them and the WAL before it goes. Unavailable segments stay listed."""
+        entries = tuple(self._entry(s) for s in sealed)
+        entries += tuple(u.entry for u in self.unavailable.values())
         seq = self.manifest.wal_seq if checkpoint_seq is None else checkpoint_seq
+        seq = max(seq, self.manifest.wal_seq)  # the checkpoint never moves back
         next_id = max([self.manifest.next_segment_id, *(s.segment_id + 1 for s in sealed)])
         self.manifest = self.manifests.commit(
-            Manifest(entries, seq, next_id, self.manifest.version)
+            Manifest(entries, seq, next_id, self.manifest.version, self.manifest.extra)
         )
+        self._remove_stale_files()
         if checkpoint_seq is not None:
-            self.wal.truncate_before(checkpoint_seq + 1)
+            self.wal.truncate_before(seq + 1)
+
+    def _remove_stale_files(self) -> None:
+        stale, self._stale_files = self._stale_files, []
+        for path in stale:
+            self.fs.delete_file(path)
+
+    def commit_checksums(self) -> None:
+        """Commit the manifest again with the checksums recorded since (index files)."""
+        entries = tuple(
+            replace(e, checksums=dict(self._checksums.get(e.segment_id, e.checksums)))
+            for e in self.manifest.segments
+        )
+        self.manifest = self.manifests.commit(replace(self.manifest, segments=entries))
 
     def remove_segments(self, segments: Sequence[SealedSegment]) -> None:
         """Delete files of segments no longer in the manifest (open maps stay valid)."""
         for seg in segments:
             self.fs.delete_dir(seg.path)
+            self._checksums.pop(seg.segment_id, None)
+            self._deletes_files.pop(seg.segment_id, None)
 
-    def save_index(self, segment_id: int, index_name: str, index: Any) -> str:
+    # --- indexes --------------------------------------------------------------------
+    def save_index(
+        self, segment_id: int, index_name: str, index: Any
+    ) -> tuple[str, dict[str, str]]:
         """Save a built index beside its segment: a temp directory renamed into place,
-        so a crash never leaves half an index where a load would find it."""
+        so a crash never leaves half an index where a load would find it. Returns
+        where it went and its files' checksums (for ``record_index``)."""
         final = self.index_dir(segment_id, index_name)
         tmp = f"{final}.tmp-{uuid.uuid4().hex}"
         index.save(tmp)
+        sums = {
+            f"indexes/{index_name}/{rel}": str(checksum_file(self.fs, join(tmp, rel)))
+            for rel in _files_under(self.fs, tmp)
+        }
+        for rel in _files_under(self.fs, tmp):
+            self.fs.sync_file(join(tmp, rel))
         if self.fs.exists(final):
             self.fs.delete_dir(final)
         self.fs.rename_dir(tmp, final)
-        return final
+        return final, sums
+
+    def record_index(self, segment_id: int, index_name: str, checksums: Mapping[str, str]) -> None:
+        """Keep a saved index's checksums for the next manifest commit."""
+        recorded = self._checksums.setdefault(segment_id, {})
+        prefix = f"indexes/{index_name}/"
+        for key in [k for k in recorded if k.startswith(prefix)]:
+            del recorded[key]
+        recorded.update(checksums)
+
+    def verify_index(self, segment_id: int, index_name: str) -> bool:
+        """Check a saved index against its recorded checksums. True when verified,
+        False for a segment written before checksums (loaded unverified); raises
+        ``StorageError`` naming the file when damaged or not recorded."""
+        recorded = self._checksums.get(segment_id, {})
+        if "segment.json" not in recorded:
+            return False
+        prefix = f"indexes/{index_name}/"
+        expected = {k[len(prefix) :]: v for k, v in recorded.items() if k.startswith(prefix)}
+        path = self.index_dir(segment_id, index_name)
+        if not expected:
+            raise StorageError(f"index {path} has no recorded checksums")
+        found = set(_files_under(self.fs, path))
+        for rel, checksum in expected.items():
+            verify_file(self.fs, join(path, rel), checksum)
+        extra = found - set(expected)
+        if extra:
+            raise StorageError(f"index {path} holds files that were not written with it: {extra}")
+        return True
 
     def drop_index(self, index_name: str) -> None:
+        prefix = f"indexes/{index_name}/"
         for entry in self.manifest.segments:
             path = self.index_dir(entry.segment_id, index_name)
             if self.fs.exists(path):
                 self.fs.delete_dir(path)
+            recorded = self._checksums.get(entry.segment_id, {})
+            for key in [k for k in recorded if k.startswith(prefix)]:
+                del recorded[key]
 
     def close(self) -> None:
         self.wal.close()
@@ -231,3 +500,16 @@ class CollectionStorage:
     def destroy(self) -> None:
         self.wal.close()
         self.fs.delete_dir(self.directory)
+
+
+def _files_under(fs: FileSystem, directory: str, prefix: str = "") -> list[str]:
+    """Paths (relative to ``directory``) of every file below it."""
+    out: list[str] = []
+    for name in fs.list_dir(directory):
+        path = join(directory, name)
+        rel = f"{prefix}{name}"
+        if fs.is_dir(path):
+            out.extend(_files_under(fs, path, rel + "/"))
+        else:
+            out.append(rel)
+    return out

@@ -21,13 +21,16 @@ __all__ = ["EngineOptions", "EngineState"]
 class EngineOptions:
     """``sync``: fsync the WAL per write (off: survives a process crash, not power loss).
     ``seal_bytes`` / ``seal_rows``: a growing segment is sealed past either.
-    ``compact_min_rows``: sealed segments smaller than this are merged by compaction."""
+    ``compact_min_rows``: sealed segments smaller than this are merged by compaction.
+    ``scrub_interval``: seconds between background checks of every sealed file
+    against its checksum (0, the default: only on demand, ``Engine.scrub()``)."""
 
     sync: bool = True
     seal_bytes: int = 64 << 20
     seal_rows: int = 1_000_000
     compact_min_rows: int = 100_000
     background: bool = True
+    scrub_interval: float = 0.0
 
 
 class EngineState:
@@ -63,8 +66,11 @@ class EngineState:
         meta = self._meta(db, name)
         return meta, self.collections[meta.collection_id]
 
-    def _open_collection(self, meta: CollectionMeta) -> CollectionData:
-        store = CollectionStorage(self.fs, self.layout, meta.collection_id, sync=self.options.sync)
+    def _open_collection(self, meta: CollectionMeta, existing: bool = False) -> CollectionData:
+        """Open (``existing``: reopen after a restart) a collection's files and data."""
+        store = CollectionStorage(
+            self.fs, self.layout, meta.collection_id, sync=self.options.sync, existing=existing
+        )
 
         def ttl() -> float | None:
             raw = meta.properties.get("collection.ttl.seconds")
@@ -87,6 +93,8 @@ class EngineState:
             data.on_seal = lambda: schedule(data)
         data.sealed = store.load(data.schema)
         data.replay(store.replay())
+        # the next checkpoint covers every record the log holds, replayed or not
+        data.last_seq = max(data.last_seq, store.wal.last_seq)
         data.skipped_on_replay[:0] = store.skipped_on_replay
         self.collections[meta.collection_id] = data
         self.stores[meta.collection_id] = store

@@ -3,6 +3,7 @@
     <root>/
       LOCK, LOCK.info                 data-directory lock and its holder
       catalog.json                    databases, collections, partitions, aliases, indexes
+      lost+found/                     files nothing referenced, moved aside, never deleted
       wal/<first seq>.wal             a write-ahead log shared by all collections, or
       collections/<collection id>/
         wal/<first seq>.wal           one log per collection (the engine picks one scheme)
@@ -35,6 +36,10 @@ class DataLayout:
     @property
     def catalog_path(self) -> str:
         return join(self.root, "catalog.json")
+
+    @property
+    def lost_found_dir(self) -> str:
+        return join(self.root, "lost+found")
 
     @property
     def wal_dir(self) -> str:

@@ -35,8 +35,13 @@ class SegmentEntry:
     """One live sealed segment.
 
     ``path`` is relative to the collection directory. ``wal_seq`` is the highest
-    WAL sequence number whose rows the segment holds. ``extra`` is for the
-    engine (e.g. index states); storage keeps it as given (JSON values only).
+    WAL sequence number whose rows the segment holds. ``checksums`` maps each
+    file of the segment (path relative to the segment directory, index files
+    included) to its ``storage.checksum`` record; empty for segments written
+    before checksums were kept, which are then read unverified.
+    ``deletes_file`` names the current delete-record file ("" when none or
+    unknown). ``extra`` is for the engine; storage keeps it as given (JSON
+    values only).
     """
 
     segment_id: int
@@ -47,9 +52,13 @@ class SegmentEntry:
     max_timestamp: int
     wal_seq: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    checksums: Mapping[str, str] = field(default_factory=dict)
+    deletes_file: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "checksums": dict(self.checksums),
+            "deletes_file": self.deletes_file,
             "segment_id": self.segment_id,
             "partition": self.partition,
             "num_rows": self.num_rows,
@@ -71,6 +80,8 @@ class SegmentEntry:
             max_timestamp=int(raw["max_timestamp"]),
             wal_seq=int(raw.get("wal_seq", 0)),
             extra=dict(raw.get("extra") or {}),
+            checksums={str(k): str(v) for k, v in (raw.get("checksums") or {}).items()},
+            deletes_file=str(raw.get("deletes_file") or ""),
         )
 
 
@@ -136,16 +147,25 @@ class ManifestStore:
         self.directory = directory
         self.keep = max(1, keep)
         self._lock = threading.Lock()
+        # Newer versions the last ``load`` found damaged and passed over.
+        self.skipped: tuple[str, ...] = ()
 
     def load(self) -> Manifest | None:
-        """The newest valid manifest, or None when no version was ever committed."""
+        """The newest valid manifest, or None when no version was ever committed.
+
+        Damaged newer versions passed over are listed in ``skipped``.
+        """
         versions = self._versions()
+        skipped: list[str] = []
         for version in reversed(versions):
             path = self._path(version)
             manifest = _decode(self.fs, path)
             if manifest is not None and manifest.version == version:
+                self.skipped = tuple(skipped)
                 return manifest
-            log.warning("manifest %s is damaged; falling back to an older version", path)
+            skipped.append(path)
+            log.error("manifest %s is damaged; falling back to an older version", path)
+        self.skipped = tuple(skipped)
         if versions:
             raise StorageError(f"no readable manifest in {self.directory}")
         return None

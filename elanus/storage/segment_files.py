@@ -7,11 +7,15 @@ A segment directory holds (format: docs/storage.md, "Segment files")::
     dense.<field>.bin        raw little-endian rows of one dense vector field,
                              memory-mapped on load
     sparse.<field>.arrow     Arrow IPC file, list<struct<index: uint32, value: float32>>
-    deletes.arrow            (pk, timestamp) delete records; replaced atomically
+    deletes*.arrow           (pk, timestamp) delete records; each version a new file
     indexes/<index name>/    index files saved by the engine (``segment_index_dir``)
 
-Only ``deletes.arrow`` and ``indexes/`` change after the rename; the row data
-never does.
+Only the delete records and ``indexes/`` change after the rename; the row data
+never does. Every data file is hashed as it is written (``storage.checksum``):
+``segment.json`` lists those checksums, and ``segment_checksums`` gives them
+with the checksum of ``segment.json`` itself for the manifest to record.
+``verify_segment`` checks a segment against such a record, ``check_segment``
+checks the structure of one written before checksums were kept.
 """
 
 from __future__ import annotations
@@ -33,18 +37,23 @@ from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
 from elanus.schema.vector_validity import is_validity_column
 from elanus.storage.batch_codec import decode_column, encode_column
+from elanus.storage.checksum import FileChecksum, HashingSink, checksum_bytes, verify_file
 from elanus.storage.fs import FileSystem, join
 
 __all__ = [
+    "DELETES_FILE",
     "PK_COLUMN",
     "TS_COLUMN",
     "SegmentData",
     "SegmentMeta",
     "VectorFile",
+    "check_segment",
     "read_segment",
     "read_segment_deletes",
     "remove_temp_dirs",
+    "segment_checksums",
     "segment_index_dir",
+    "verify_segment",
     "write_segment",
     "write_segment_deletes",
 ]
@@ -54,7 +63,7 @@ TS_COLUMN = "$ts"
 FORMAT_VERSION = 1
 _META_FILE = "segment.json"
 _SCALAR_FILE = "scalars.parquet"
-_DELETES_FILE = "deletes.arrow"
+DELETES_FILE = "deletes.arrow"
 _TEMP_MARK = ".tmp-"
 
 
@@ -79,9 +88,12 @@ class SegmentMeta:
     scalar_fields: tuple[str, ...]
     vectors: Mapping[str, VectorFile] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # file name -> storage.checksum record of each data file (empty before checksums)
+    checksums: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "checksums": dict(self.checksums),
             "format_version": self.format_version,
             "num_rows": self.num_rows,
             "min_timestamp": self.min_timestamp,
@@ -101,6 +113,7 @@ class SegmentMeta:
             scalar_fields=tuple(raw["scalar_fields"]),
             vectors={name: VectorFile(**v) for name, v in raw["vectors"].items()},
             format_version=int(raw["format_version"]),
+            checksums={str(k): str(v) for k, v in (raw.get("checksums") or {}).items()},
         )
 
 
@@ -140,12 +153,14 @@ def write_segment(
         scalar_names = [PK_COLUMN, TS_COLUMN]
         arrays: list[pa.Array] = [pk_array, pa.array(ts, type=pa.uint64())]
         vectors: dict[str, VectorFile] = {}
+        checksums: dict[str, str] = {}
         for fld in schema.fields:
             column = columns.get(fld.name)
             if fld.dtype.is_vector:
                 if column is None:
                     raise StorageError(f"vector field {fld.name} is missing from the segment")
-                vectors[fld.name] = _write_vector(fs, tmp, fld, column, num_rows)
+                vectors[fld.name], checksum = _write_vector(fs, tmp, fld, column, num_rows)
+                checksums[vectors[fld.name].file] = str(checksum)
             else:
                 scalar_names.append(fld.name)
                 arrays.append(_scalar_array(fld.name, arrow_type(fld), column, num_rows))
@@ -163,7 +178,10 @@ def write_segment(
             )
         table = pa.Table.from_arrays(arrays, names=scalar_names)
         scalar_path = join(tmp, _SCALAR_FILE)
-        pq.write_table(table, scalar_path, filesystem=fs.arrow)
+        sink = HashingSink(fs.open_output(scalar_path))
+        with sink:
+            pq.write_table(table, sink)
+        checksums[_SCALAR_FILE] = str(sink.checksum)
         fs.sync_file(scalar_path)
         meta = SegmentMeta(
             num_rows=num_rows,
@@ -172,6 +190,7 @@ def write_segment(
             pk_type="string" if pa.types.is_string(pk_array.type) else "int64",
             scalar_fields=tuple(scalar_names[2:]),
             vectors=vectors,
+            checksums=checksums,
         )
         fs.write_atomic(join(tmp, _META_FILE), json.dumps(meta.to_json()).encode())
         fs.sync_dir(tmp)
@@ -198,6 +217,39 @@ def read_segment(
     if eager:
         data.load_all()
     return data
+
+
+def segment_checksums(fs: FileSystem, path: str) -> dict[str, str]:
+    """Checksum records of a freshly written segment's files, ``segment.json`` included
+    (what the manifest keeps for ``verify_segment``)."""
+    raw = fs.read_bytes(join(path, _META_FILE))
+    meta = SegmentMeta.from_json(json.loads(raw))
+    return {**meta.checksums, _META_FILE: str(checksum_bytes(raw))}
+
+
+def verify_segment(fs: FileSystem, path: str, checksums: Mapping[str, str]) -> None:
+    """Check every row-data file of a segment against ``checksums`` (as
+    ``segment_checksums`` gave them); ``StorageError`` names the first bad file."""
+    verify_file(fs, join(path, _META_FILE), checksums.get(_META_FILE, ""))
+    meta = SegmentMeta.from_json(json.loads(fs.read_bytes(join(path, _META_FILE))))
+    names = [_SCALAR_FILE, *(v.file for v in meta.vectors.values())]
+    for name in names:
+        expected = checksums.get(name)
+        if expected is None:
+            raise StorageError(f"segment {path}: no checksum recorded for {name}")
+        verify_file(fs, join(path, name), expected)
+
+
+def check_segment(data: SegmentData) -> None:
+    """Check the structure of a segment that has no checksums: every file there, the
+    Parquet footer readable with the right row count, vector files the right size."""
+    rows = data._parquet_file().metadata.num_rows
+    if rows != data.num_rows:
+        raise StorageError(
+            f"{join(data.path, _SCALAR_FILE)} holds {rows} rows, segment.json says {data.num_rows}"
+        )
+    for name in data.meta.vectors:
+        data.column(name)  # a dense block's size is checked against the row count
 
 
 class SegmentData:
@@ -251,7 +303,11 @@ class SegmentData:
         if vector is not None:
             return self._load_vector(name, vector)
         if name in (PK_COLUMN, TS_COLUMN) or name in self.meta.scalar_fields:
-            array = self._parquet_file().read(columns=[name]).column(0).combine_chunks()
+            try:
+                table = self._parquet_file().read(columns=[name])
+            except (OSError, pa.ArrowException) as exc:
+                raise StorageError(f"{join(self.path, _SCALAR_FILE)} is damaged: {exc}") from exc
+            array = table.column(0).combine_chunks()
             if name == TS_COLUMN or (name == PK_COLUMN and self.meta.pk_type == "int64"):
                 return array.to_numpy()
             return array
@@ -262,12 +318,27 @@ class SegmentData:
 
     def _parquet_file(self) -> pq.ParquetFile:
         if self._parquet is None:
-            buffer = self.fs.map_file(join(self.path, _SCALAR_FILE))
-            self._parquet = pq.ParquetFile(pa.BufferReader(buffer))
+            path = join(self.path, _SCALAR_FILE)
+            try:
+                buffer = self.fs.map_file(path)
+                self._parquet = pq.ParquetFile(pa.BufferReader(buffer))
+            except FileNotFoundError:
+                raise StorageError(f"{path} is missing") from None
+            except (OSError, pa.ArrowException) as exc:
+                raise StorageError(f"{path} is damaged: {exc}") from exc
         return self._parquet
 
     def _load_vector(self, name: str, vector: VectorFile) -> Any:
-        buffer = self.fs.map_file(join(self.path, vector.file))
+        path = join(self.path, vector.file)
+        try:
+            return self._read_vector(path, vector)
+        except FileNotFoundError:
+            raise StorageError(f"{path} is missing") from None
+        except (OSError, pa.ArrowException) as exc:
+            raise StorageError(f"{path} is damaged: {exc}") from exc
+
+    def _read_vector(self, path: str, vector: VectorFile) -> Any:
+        buffer = self.fs.map_file(path)
         if vector.kind == "dense":
             dtype = np.dtype(vector.dtype)
             expected = self.num_rows * vector.width * dtype.itemsize
@@ -286,11 +357,19 @@ class SegmentData:
 
 
 def write_segment_deletes(
-    fs: FileSystem, segment_path: str, pks: np.ndarray | pa.Array, timestamps: np.ndarray
-) -> None:
-    """Replace the segment's delete records with these (pk, timestamp) pairs, atomically.
+    fs: FileSystem,
+    segment_path: str,
+    pks: np.ndarray | pa.Array,
+    timestamps: np.ndarray,
+    *,
+    name: str = DELETES_FILE,
+) -> FileChecksum:
+    """Write the segment's delete records (pk, timestamp) to ``name``, atomically;
+    return the file's checksum.
 
-    The engine passes the full set each time (old records plus new ones).
+    The engine passes the full set each time (old records plus new ones), under a
+    new name per version, so the manifest that names it and the file agree
+    whichever of the two a crash leaves newer.
     """
     pk_array = _pk_array(pks)
     ts = pa.array(np.asarray(timestamps, dtype=np.uint64), type=pa.uint64())
@@ -300,19 +379,27 @@ def write_segment_deletes(
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
-    fs.write_atomic(join(segment_path, _DELETES_FILE), bytes(sink.getvalue()))
+    data = sink.getvalue()
+    fs.write_atomic(join(segment_path, name), bytes(data))
+    return checksum_bytes(data)
 
 
 def read_segment_deletes(
-    fs: FileSystem, segment_path: str
+    fs: FileSystem, segment_path: str, *, name: str = DELETES_FILE, checksum: str | None = None
 ) -> tuple[np.ndarray | pa.Array, np.ndarray] | None:
-    """The segment's delete records as (pks, uint64 timestamps), or None when it has none."""
-    path = join(segment_path, _DELETES_FILE)
-    if not fs.exists(path):
+    """The segment's delete records as (pks, uint64 timestamps), or None when it has
+    none. With ``checksum`` the file must exist and match it."""
+    path = join(segment_path, name)
+    if checksum:
+        verify_file(fs, path, checksum)
+    elif not fs.exists(path):
         return None
-    table = pa.ipc.open_file(pa.py_buffer(fs.read_bytes(path))).read_all()
-    pk = table.column(PK_COLUMN).combine_chunks()
-    ts = table.column(TS_COLUMN).combine_chunks().to_numpy()
+    try:
+        table = pa.ipc.open_file(pa.py_buffer(fs.read_bytes(path))).read_all()
+        pk = table.column(PK_COLUMN).combine_chunks()
+        ts = table.column(TS_COLUMN).combine_chunks().to_numpy()
+    except (OSError, KeyError, pa.ArrowException) as exc:
+        raise StorageError(f"{path} is damaged: {exc}") from exc
     return (pk.to_numpy() if pa.types.is_integer(pk.type) else pk), ts
 
 
@@ -358,17 +445,18 @@ def _scalar_array(name: str, target: pa.DataType, column: Any, num_rows: int) ->
 
 def _write_vector(
     fs: FileSystem, directory: str, fld: FieldSchema, column: Any, num_rows: int
-) -> VectorFile:
+) -> tuple[VectorFile, FileChecksum]:
     if fld.dtype == DataType.SPARSE_FLOAT_VECTOR:
         array, meta = encode_column(column)
         if len(array) != num_rows:
             raise StorageError(f"column {fld.name} has {len(array)} rows, expected {num_rows}")
         schema = pa.schema([pa.field(fld.name, array.type, metadata=meta)])
         file = f"sparse.{fld.name}.arrow"
-        with fs.open_output(join(directory, file)) as sink, pa.ipc.new_file(sink, schema) as w:
+        sink = HashingSink(fs.open_output(join(directory, file)))
+        with sink, pa.ipc.new_file(sink, schema) as w:
             w.write_table(pa.Table.from_arrays([array], schema=schema))
         fs.sync_file(join(directory, file))
-        return VectorFile(file=file, kind="sparse")
+        return VectorFile(file=file, kind="sparse"), sink.checksum
     dtype = dense_vector_numpy_dtype(fld.dtype)
     width = vector_row_width(fld.dtype, fld.dim or 0)
     matrix = np.asarray(column)
@@ -382,7 +470,7 @@ def _write_vector(
             raise StorageError(f"column {fld.name} has dtype {matrix.dtype}, expected {dtype}")
         matrix = matrix.astype(dtype)
     file = f"dense.{fld.name}.bin"
-    with fs.open_output(join(directory, file)) as sink:
+    with HashingSink(fs.open_output(join(directory, file))) as sink:
         sink.write(np.ascontiguousarray(matrix).data)
     fs.sync_file(join(directory, file))
-    return VectorFile(file=file, kind="dense", dtype=dtype.str, width=width)
+    return VectorFile(file=file, kind="dense", dtype=dtype.str, width=width), sink.checksum

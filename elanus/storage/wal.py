@@ -53,6 +53,7 @@ class RecoveryReport:
     ``dropped_records`` counts the frames seen in the dropped bytes (a torn
     frame counts as one); it is an estimate, since a corrupt length field makes
     the rest uncountable. ``reason`` is empty when nothing was dropped.
+    ``first_seq`` is the sequence the oldest kept file starts at.
     """
 
     directory: str
@@ -64,10 +65,18 @@ class RecoveryReport:
     dropped_records: int = 0
     moved_aside: tuple[str, ...] = ()
     reason: str = ""
+    found_files: int = 0
+    empty_files: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:
         return self.dropped_bytes == 0 and not self.moved_aside
+
+    @property
+    def damaged(self) -> bool:
+        """More was dropped than one torn final frame, which is all a crash while
+        appending leaves: records that were once written whole are gone."""
+        return self.dropped_records > 1 or bool(self.moved_aside)
 
 
 @dataclass
@@ -155,6 +164,30 @@ class WriteAheadLog:
             if current.size >= self._segment_bytes:
                 self._rotate()
             return seq
+
+    def skip_to(self, seq: int) -> bool:
+        """Make the next record get ``seq + 1`` when the log ends before ``seq``.
+
+        For a log found shorter than what the records it fed are known to have
+        reached (a manifest sealed up to ``seq``): numbering must never restart
+        below that, or new records would reuse sequence numbers that the next
+        recovery takes as already sealed and skips. The files kept so far hold
+        only records up to ``seq`` (covered elsewhere); they are moved aside as
+        ``*.corrupt``, never deleted. Returns whether anything changed.
+        """
+        with self._lock:
+            if seq <= self._last_seq:
+                return False
+            old, old_fd = self._files, self._fd
+            self._files = [self._create_file(seq + 1)]
+            self._fd = os.open(self._files[-1].path, os.O_WRONLY | os.O_APPEND)
+            self._last_seq = seq
+            if old_fd is not None:
+                os.close(old_fd)
+            for entry in old:
+                os.replace(entry.path, entry.path + ".corrupt")
+            fsync_dir(self.directory)
+            return True
 
     def sync(self) -> None:
         """fsync what was appended with ``sync=False``."""
@@ -302,6 +335,7 @@ def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
     last_seq = found[0][0] - 1 if found else 0
     dropped_bytes = dropped_records = 0
     moved: list[str] = []
+    empty: list[str] = []
     reason = ""
     for index, (first_seq, name) in enumerate(found):
         path = os.path.join(directory, name)
@@ -314,6 +348,8 @@ def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
             continue
         with open(path, "rb") as fh:
             data = fh.read()
+        if not data:
+            empty.append(name)
         end, file_last, why = _scan(data, first_seq)
         records += file_last - first_seq + 1
         last_seq = file_last
@@ -348,6 +384,8 @@ def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
         dropped_records=dropped_records,
         moved_aside=tuple(moved),
         reason=reason,
+        found_files=len(found),
+        empty_files=tuple(empty),
     )
     return files, last_seq, report
 

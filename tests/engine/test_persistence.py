@@ -57,6 +57,13 @@ def test_reopen_loads_saved_indexes_without_rebuilding(
     } == stamps
 
 
+def _deletes_file(segment: str) -> str:
+    """The segment's one delete-record file (each version is written under a new name)."""
+    names = [n for n in os.listdir(segment) if n.startswith("deletes")]
+    assert len(names) <= 1, names
+    return names[0] if names else "deletes.arrow"
+
+
 def test_deletes_live_beside_their_segment_and_go_with_compacted_rows(tmp_path: Path) -> None:
     opts = {"background": False, "compact_min_rows": 10}
     with Engine.open(str(tmp_path), **opts) as e:
@@ -66,7 +73,7 @@ def test_deletes_live_beside_their_segment_and_go_with_compacted_rows(tmp_path: 
         e.delete("default", "c", ids=[1, 2, 3, 999])
         e.flush("default", "c")
         (segment,) = _segment_dirs(e)
-        found = read_segment_deletes(LocalFileSystem(), segment)
+        found = read_segment_deletes(LocalFileSystem(), segment, name=_deletes_file(segment))
         assert found is not None
         assert sorted(np.asarray(found[0]).tolist()) == [1, 2, 3]  # 999 hid no row
     with Engine.open(str(tmp_path), **opts) as e:
@@ -77,7 +84,7 @@ def test_deletes_live_beside_their_segment_and_go_with_compacted_rows(tmp_path: 
         dirs = _segment_dirs(e)
         assert segment not in dirs and not os.path.exists(segment)
         for path in dirs:
-            assert read_segment_deletes(LocalFileSystem(), path) is None
+            assert read_segment_deletes(LocalFileSystem(), path, name=_deletes_file(path)) is None
     with Engine.open(str(tmp_path), **opts) as e:
         assert visible(e) == {**{k: 1 for k in range(20) if k not in (1, 2, 3)}, 2: 7}
 
