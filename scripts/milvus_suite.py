@@ -26,6 +26,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,9 +143,53 @@ def prepare_venv(suite: Path, venv: Path) -> Path:
     return python
 
 
+def start_server(work: Path) -> tuple[subprocess.Popen, int, int, IO[str]]:
+    """``elanus serve`` on free ports over ``work/elanus-data``, its log in
+    ``work/server.log``; returns the process, its gRPC and HTTP ports and the open log."""
+    port = free_port()
+    http_port = free_port()
+    data = work / "elanus-data"
+    server_log = (work / "server.log").open("w")  # noqa: SIM115 (lives as long as the server)
+    # Serve from a copy of the package taken now, so edits made in the working
+    # tree while the run goes on cannot reach the server half-way.
+    source = work / "elanus-src"
+    shutil.copytree(
+        ROOT / "elanus", source / "elanus", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "elanus.cli",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--http-port",
+            str(http_port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=server_log,
+        cwd=source,
+        env=dict(os.environ, PYTHONPATH=str(source)),
+    )
+    return server, port, http_port, server_log
+
+
+def wait_for_port(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def run_file(
-    python: Path, work: Path, rel: str, port: int, levels: list[str], timeout: int
+    python: Path, work: Path, rel: str, suite_args: list[str], levels: list[str], timeout: int
 ) -> list[dict]:
+    """One test file of the suite in ``work``; ``suite_args`` tell it where the server is."""
     out = work / ("results-" + rel.replace("/", "_") + ".jsonl")
     out.unlink(missing_ok=True)
     env = dict(
@@ -161,12 +206,7 @@ def run_file(
         rel,
         "-p",
         "elanus_suite_plugin",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--uri",
-        f"http://127.0.0.1:{port}",
+        *suite_args,
         "-q",
         "--timeout",
         "120",
@@ -216,6 +256,25 @@ def tabulate(results: dict[str, list[dict]], levels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def write_section(output: Path, section: str, body: str) -> None:
+    """Replace (or append) the ``## <section>`` of ``output`` with ``body``."""
+    text = (
+        output.read_text()
+        if output.exists()
+        else "# Compatibility with Milvus's client test suite\n"
+    )
+    marker = f"## {section}"
+    body = f"{marker}\n\n{body}"
+    if marker in text:
+        head, _, rest = text.partition(marker)
+        tail = rest.split("\n## ", 1)
+        text = head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
+    else:
+        text = text.rstrip() + "\n\n" + body
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -252,45 +311,22 @@ def main(argv: list[str] | None = None) -> int:
     else:
         files = args.files or MILVUS_CLIENT_FILES
         base = "milvus_client"
-    port = free_port()
-    data = work / "elanus-data"
-    server_log = (work / "server.log").open("w")  # noqa: SIM115 (lives as long as the server)
-    # Serve from a copy of the package taken now, so edits made in the working
-    # tree while the run goes on cannot reach the server half-way.
-    source = work / "elanus-src"
-    shutil.copytree(
-        ROOT / "elanus", source / "elanus", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "python"),
-            "-m",
-            "elanus.cli",
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-            "--http-port",
-            str(free_port()),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=server_log,
-        cwd=source,
-        env=dict(os.environ, PYTHONPATH=str(source)),
-    )
+    server, port, _, server_log = start_server(work)
     results: dict[str, list[dict]] = {}
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port)
 
         def one(rel: str) -> list[dict]:
             t0 = time.time()
-            rows = run_file(python, work, f"{base}/{rel}", port, levels, args.timeout)
+            suite_args = [
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--uri",
+                f"http://127.0.0.1:{port}",
+            ]
+            rows = run_file(python, work, f"{base}/{rel}", suite_args, levels, args.timeout)
             print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
             return rows
 
@@ -310,26 +346,13 @@ def main(argv: list[str] | None = None) -> int:
     section = (
         "ORM-style testcases/ (L0)" if args.testcases else "MilvusClient tests (milvus_client/)"
     )
-    text = (
-        args.output.read_text()
-        if args.output.exists()
-        else "# Compatibility with Milvus's client test suite\n"
-    )
-    marker = f"## {section}"
     body = (
-        f"{marker}\n\nRun {time.strftime('%Y-%m-%d')} with `python scripts/milvus_suite.py"
+        f"Run {time.strftime('%Y-%m-%d')} with `python scripts/milvus_suite.py"
         f"{' --testcases' if args.testcases else ''}`, suite at commit 88f357a34558, excluding tags "
         f"{', '.join(sorted(EXCLUDED_TAGS))}. A test counts as passed when none of its phases failed.\n\n"
         f"{table}\n"
     )
-    if marker in text:
-        head, _, rest = text.partition(marker)
-        tail = rest.split("\n## ", 1)
-        text = head + body + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + body
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
+    write_section(args.output, section, body)
     print(table)
     return 0
 

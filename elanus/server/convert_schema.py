@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from pymilvus.grpc_gen import common_pb2, milvus_pb2, schema_pb2
 
-from elanus.engine.api import CollectionInfo
+from elanus.engine.api import CollectionInfo, IndexInfo
 from elanus.engine.requests import ConsistencyLevel
 from elanus.errors import SchemaError
 from elanus.schema import CollectionSchema, DataType, FieldSchema, FunctionSchema, FunctionType
@@ -22,6 +22,8 @@ __all__ = [
     "collection_info_to_proto",
     "field_from_proto",
     "field_to_proto",
+    "function_from_proto",
+    "index_user_params",
     "kv_pairs",
     "kv_dict",
     "schema_from_proto",
@@ -176,7 +178,7 @@ def field_to_proto(field: FieldSchema) -> schema_pb2.FieldSchema:
     return out
 
 
-def _function_from_proto(raw: schema_pb2.FunctionSchema) -> FunctionSchema:
+def function_from_proto(raw: schema_pb2.FunctionSchema) -> FunctionSchema:
     try:
         kind = FunctionType(raw.type)
     except ValueError:
@@ -218,7 +220,7 @@ def schema_from_proto(raw: schema_pb2.CollectionSchema) -> CollectionSchema:
         fields=fields,
         description=raw.description,
         enable_dynamic_field=raw.enable_dynamic_field,
-        functions=tuple(_function_from_proto(f) for f in raw.functions),
+        functions=tuple(function_from_proto(f) for f in raw.functions),
     )
 
 
@@ -261,3 +263,18 @@ def collection_info_to_proto(info: CollectionInfo) -> milvus_pb2.DescribeCollect
         f"elanus-dml_{i}_{info.collection_id}v{i}" for i in range(max(info.num_shards, 1))
     )
     return reply
+
+
+def index_user_params(info: IndexInfo) -> dict[str, Any]:
+    """An index's settings as Milvus describes them: ``index_type``,
+    ``metric_type``, the build parameters both one by one (as MilvusClient sends
+    them) and as the JSON ``params`` entry (as the ORM's ``Index`` and REST send
+    them, and read back), then the index's properties (``mmap.enabled`` ...)."""
+    params: dict[str, Any] = dict(info.params)
+    params["index_type"] = info.index_type
+    if info.metric_type:
+        params["metric_type"] = info.metric_type
+    if info.params:
+        params["params"] = orjson.dumps(info.params).decode()
+    params.update(info.properties)
+    return params

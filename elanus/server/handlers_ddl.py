@@ -18,6 +18,7 @@ from elanus.errors import ParameterError
 from elanus.server.convert_schema import (
     collection_info_to_proto,
     field_from_proto,
+    index_user_params,
     kv_dict,
     kv_pairs,
     schema_from_proto,
@@ -364,11 +365,7 @@ class DefinitionHandlers:
         out = []
         for name in names:
             info = self.engine.describe_index(db, collection, name)
-            params: dict[str, Any] = dict(info.params)
-            params["index_type"] = info.index_type
-            if info.metric_type:
-                params["metric_type"] = info.metric_type
-            params.update(info.properties)
+            params = index_user_params(info)
             desc = milvus_pb2.IndexDescription(
                 index_name=info.index_name,
                 indexID=info.index_id,

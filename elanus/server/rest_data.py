@@ -7,23 +7,42 @@ from typing import Any
 
 from elanus.engine.api import EngineAPI
 from elanus.engine.requests import (
-    ConsistencyLevel,
     HybridSearchRequest,
     QueryRequest,
     RankerSpec,
     SearchRequest,
 )
-from elanus.errors import ParameterError
+from elanus.engine.search_by_key import PrimaryKeyQueries
+from elanus.errors import DataError, ElanusError, NotSupportedError, ParameterError
 from elanus.schema import CollectionSchema, FieldSchema
-from elanus.server.rest_body import RestBody, endpoint
-from elanus.server.rest_values import columns_from_rows, query_rows, query_vectors, search_rows
+from elanus.server.rest_body import (
+    InvalidJson,
+    MissingParameter,
+    Reply,
+    RestBody,
+    consistency_level,
+    endpoint,
+)
+from elanus.server.rest_values import (
+    columns_from_rows,
+    int64_text,
+    query_rows,
+    query_vectors,
+    search_rows,
+)
 
 __all__: list[str] = []
 
-# Milvus's REST API returns this many hits when a search names no limit.
-DEFAULT_SEARCH_LIMIT = 100
+# Milvus's REST API returns this many rows when a search or query names no limit.
+DEFAULT_LIMIT = 100
 # Search settings that sit beside ``params`` rather than inside it.
 _TOP_LEVEL_SEARCH_KEYS = frozenset({"ignore_growing", "hints", "analyzer_name"})
+
+
+class InvalidInsertData(ParameterError):
+    """Rows that cannot be turned into the collection's columns (Milvus's 1804)."""
+
+    code = 1804
 
 
 def _schema(engine: EngineAPI, body: RestBody) -> CollectionSchema:
@@ -31,13 +50,14 @@ def _schema(engine: EngineAPI, body: RestBody) -> CollectionSchema:
 
 
 def _consistency(body: RestBody) -> str | None:
-    level = body.get("consistencyLevel")
-    if level is None:
-        return None
     try:
-        return ConsistencyLevel.parse(level)
-    except ValueError as exc:
-        raise ParameterError(str(exc)) from None
+        return consistency_level(body.get("consistencyLevel"))
+    except ParameterError:
+        raise ParameterError(
+            "consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], "
+            f"default: Bounded, err:parameter:'{body.get('consistencyLevel')}' is incorrect, "
+            "please check it"
+        ) from None
 
 
 def _filter_params(body: RestBody) -> dict[str, Any] | None:
@@ -47,27 +67,73 @@ def _filter_params(body: RestBody) -> dict[str, Any] | None:
 # --- writes --------------------------------------------------------------------------
 
 
+def _rows(engine: EngineAPI, body: RestBody) -> tuple[CollectionSchema, dict[str, Any], int]:
+    schema = _schema(engine, body)
+    rows = body.value("data")
+    if rows is None or rows == []:
+        raise MissingParameter(
+            "missing required parameters, error: Key: 'data' "
+            "Error:Field validation for 'data' failed on the 'required' tag"
+        )
+    if isinstance(rows, Mapping):
+        rows = [rows]
+    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+        raise InvalidJson(
+            "can only accept json format request, error: data must be a list of row objects"
+        )
+    try:
+        columns, num_rows = columns_from_rows(schema, rows)
+    except DataError as exc:
+        raise InvalidInsertData(f"fail to deal the insert data, error: {exc}") from None
+    return schema, columns, num_rows
+
+
+def _write_error(exc: DataError) -> ElanusError:
+    """The engine's refusal of the rows as Milvus's REST layer words it."""
+    return InvalidInsertData(f"fail to deal the insert data, error: {exc}")
+
+
+def _keys(schema: CollectionSchema, ids: Any, allow_int64: bool) -> list[Any]:
+    pk = next((f for f in schema.fields if f.is_primary), None)
+    keys = list(ids)
+    return int64_text(pk, keys, allow_int64) if pk is not None else keys
+
+
 @endpoint("entities/insert")
 def insert(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
-    columns, num_rows = columns_from_rows(_schema(engine, body), body.get("data"))
-    result = engine.insert(
-        body.db, body.collection, columns, num_rows, body.get("partitionName") or None
-    )
-    return {"insertCount": result.count, "insertIds": list(result.ids)}
+    schema, columns, num_rows = _rows(engine, body)
+    try:
+        result = engine.insert(
+            body.db, body.collection, columns, num_rows, body.optional_text("partitionName") or None
+        )
+    except DataError as exc:
+        raise _write_error(exc) from None
+    return {
+        "insertCount": result.count,
+        "insertIds": _keys(schema, result.ids, body.allow_int64),
+    }
 
 
 @endpoint("entities/upsert")
 def upsert(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
-    columns, num_rows = columns_from_rows(_schema(engine, body), body.get("data"))
-    result = engine.upsert(
-        body.db,
-        body.collection,
-        columns,
-        num_rows,
-        body.get("partitionName") or None,
-        partial_update=bool(body.get("partialUpdate", False)),
-    )
-    return {"upsertCount": result.count, "upsertIds": list(result.ids)}
+    if body.value("fieldOps"):
+        raise NotSupportedError("not supported by Elanus: fieldOps (array partial-update ops)")
+    schema, columns, num_rows = _rows(engine, body)
+    try:
+        result = engine.upsert(
+            body.db,
+            body.collection,
+            columns,
+            num_rows,
+            body.optional_text("partitionName") or None,
+            partial_update=body.flag("partialUpdate"),
+        )
+    except DataError as exc:
+        raise _write_error(exc) from None
+    return {
+        "upsertCount": result.count,
+        "upsertIds": _keys(schema, result.ids, body.allow_int64),
+    }
 
 
 def _ids(value: Any) -> list[Any] | None:
@@ -78,17 +144,18 @@ def _ids(value: Any) -> list[Any] | None:
 
 @endpoint("entities/delete")
 def delete(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
-    ids = _ids(body.get("id"))
-    filter_text = body.get("filter", "")
-    if not ids and not filter_text:
-        raise ParameterError("delete needs a filter or the ids to delete")
+    collection = body.collection
+    filter_text = body.optional_text("filter")
+    ids = _ids(body.value("id"))
+    if not filter_text and not ids:
+        body.text("filter")  # required, as Milvus binds it
     result = engine.delete(
         body.db,
-        body.collection,
-        ids=ids,
+        collection,
+        ids=None if filter_text else ids,
         filter=filter_text,
         filter_params=_filter_params(body),
-        partition=body.get("partitionName") or None,
+        partition=body.optional_text("partitionName") or None,
     )
     return {"deleteCount": result.count}
 
@@ -96,20 +163,30 @@ def delete(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
 # --- reads ---------------------------------------------------------------------------
 
 
+def _output_fields(body: RestBody) -> list[str] | None:
+    """``outputFields``: all fields ("*") when absent, as Milvus's REST API defaults."""
+    if body.value("outputFields") is None:
+        return ["*"]
+    return body.text_list("outputFields") or []
+
+
 def _query(engine: EngineAPI, body: RestBody, ids: list[Any] | None) -> list[dict[str, Any]]:
-    limit = body.get("limit")
+    collection = body.collection
+    outputs = _output_fields(body)
+    counting = outputs is not None and len(outputs) == 1 and outputs[0].strip().lower() == "count(*)"
+    limit = None if ids is not None else body.integer("limit", DEFAULT_LIMIT)
     request = QueryRequest(
-        filter=body.get("filter", ""),
+        filter=body.optional_text("filter"),
         ids=ids,
-        output_fields=body.text_list("outputFields"),
+        output_fields=outputs or None,
         partition_names=body.text_list("partitionNames"),
-        limit=None if limit is None else body.integer("limit", 0),
-        offset=body.integer("offset", 0),
+        limit=None if counting or not limit or limit <= 0 else limit,
+        offset=max(body.integer("offset", 0), 0),
         filter_params=_filter_params(body),
         consistency_level=_consistency(body),
     )
-    result = engine.query(body.db, body.collection, request)
-    return query_rows(_schema(engine, body), result)
+    result = engine.query(body.db, collection, request)
+    return query_rows(_schema(engine, body), result, body.allow_int64)
 
 
 @endpoint("entities/query")
@@ -119,22 +196,35 @@ def query(engine: EngineAPI, body: RestBody) -> list[dict[str, Any]]:
 
 @endpoint("entities/get")
 def get(engine: EngineAPI, body: RestBody) -> list[dict[str, Any]]:
-    ids = _ids(body.get("id"))
+    body.collection  # noqa: B018 (a bad name is refused before the ids are read)
+    ids = _ids(body.value("id"))
     if not ids:
-        raise ParameterError("get needs the ids of the entities (id)")
+        raise MissingParameter(
+            "missing required parameters, error: Key: 'id' "
+            "Error:Field validation for 'id' failed on the 'required' tag"
+        )
     return _query(engine, body, ids)
 
 
 def _search_params(raw: Mapping[str, Any], metric: Any = None) -> dict[str, Any]:
-    """``searchParams`` (``{metricType, params, ...}``) as the engine's search params."""
+    """``searchParams`` (``{metricType, params, ...}``) as the engine's search params;
+    a key given both beside and inside ``params`` must agree, as in Milvus."""
     out: dict[str, Any] = {}
-    inner = dict(raw.get("params") or {})
+    inner_raw = raw.get("params")
+    if inner_raw is not None and not isinstance(inner_raw, Mapping):
+        raise ParameterError("searchParams.params must be a dict")
+    inner = dict(inner_raw or {})
     for key, value in raw.items():
         if key in ("metricType", "metric_type"):
             metric = metric or value
         elif key in _TOP_LEVEL_SEARCH_KEYS:
             out[key] = value
         elif key != "params":
+            if key in inner and inner[key] != value:
+                raise ParameterError(
+                    f"ambiguous parameter: {key}, in search_param: {value}, "
+                    f"in search_param.params: {inner[key]}"
+                )
             inner[key] = value
     if inner:
         out["params"] = inner
@@ -143,44 +233,91 @@ def _search_params(raw: Mapping[str, Any], metric: Any = None) -> dict[str, Any]
     return out
 
 
-def _anns_field(schema: CollectionSchema, name: str | None) -> FieldSchema | None:
+def _anns_field(schema: CollectionSchema, name: str) -> FieldSchema | None:
     if name:
         return schema.get(name)
     vectors = schema.vector_fields
     return vectors[0] if len(vectors) == 1 else None
 
 
-def _one_search(schema: CollectionSchema, raw: Mapping[str, Any], top: RestBody) -> SearchRequest:
+def _vectors(schema: CollectionSchema, anns: str, data: Any) -> Any:
+    try:
+        return query_vectors(_anns_field(schema, anns), data)
+    except ParameterError as exc:
+        raise InvalidJson(f"can only accept json format request, error: {exc}") from None
+
+
+def _refuse_chains(body: RestBody, hybrid: bool) -> None:
+    if body.value("functionChains"):
+        if hybrid:
+            raise ParameterError("functionChains is not supported for hybrid search yet")
+        raise NotSupportedError("not supported by Elanus: functionChains")
+    if body.value("searchAggregation") is not None:
+        if hybrid:
+            raise ParameterError("searchAggregation is not supported for hybrid search")
+        raise NotSupportedError("not supported by Elanus: searchAggregation")
+    score = body.value("functionScore")
+    if isinstance(score, Mapping) and score.get("functions"):
+        raise NotSupportedError("not supported by Elanus: functionScore over REST")
+
+
+def _one_search(
+    schema: CollectionSchema, sub: RestBody, top: RestBody, params_key: str
+) -> SearchRequest:
     """One search: the body of ``entities/search`` or one leg of a hybrid search."""
-    sub = RestBody(raw)
-    anns = sub.get("annsField") or None
-    params = sub.mapping("searchParams")
-    if "params" in raw and "searchParams" not in raw:
-        params = {"params": sub.mapping("params")}
+    anns = sub.optional_text("annsField")
+    ids = sub.value("ids") if sub is top else None
+    data = sub.value("data")
+    if ids and data:
+        raise ParameterError(
+            "primary keys (ids) and query vectors (data) are mutually exclusive. "
+            "Please provide either 'ids' or 'data', not both"
+        )
+    if not ids and not data:
+        raise MissingParameter(
+            "either 'ids' (for primary key search) or 'data' (for vector search) must be provided"
+            if sub is top
+            else "missing required parameters, error: Key: 'data' "
+            "Error:Field validation for 'data' failed on the 'required' tag"
+        )
+    if ids:
+        if not isinstance(ids, list):
+            raise InvalidJson("can only accept json format request, error: ids must be a list")
+        queries: Any = PrimaryKeyQueries(tuple(ids))
+    else:
+        queries = _vectors(schema, anns, data)
+    group_by = sub.optional_text("groupingField") or None
     return SearchRequest(
-        queries=query_vectors(_anns_field(schema, anns), sub.get("data")),
-        anns_field=anns,
-        limit=sub.integer("limit", DEFAULT_SEARCH_LIMIT),
+        queries=queries,
+        anns_field=anns or None,
+        limit=sub.integer("limit", DEFAULT_LIMIT if sub is top else 0) or DEFAULT_LIMIT,
         offset=sub.integer("offset", 0),
-        filter=sub.get("filter", ""),
+        filter=sub.optional_text("filter"),
         filter_params=_filter_params(sub),
         output_fields=top.text_list("outputFields"),
         partition_names=top.text_list("partitionNames"),
-        search_params=_search_params(params, sub.get("metricType")),
-        round_decimal=sub.integer("roundDecimal", -1),
-        group_by_field=sub.get("groupingField") or None,
-        group_size=sub.integer("groupSize", 1),
-        strict_group_size=bool(sub.get("strictGroupSize", False)),
+        search_params=_search_params(sub.mapping(params_key), sub.get("metricType")),
+        group_by_field=group_by,
+        group_size=max(sub.integer("groupSize", 0), 1) if group_by else 1,
+        strict_group_size=sub.flag("strictGroupSize") if group_by else False,
         consistency_level=_consistency(top),
     )
 
 
+def _hits(schema: CollectionSchema, results: Any, body: RestBody, group_by: str | None) -> Reply:
+    rows = search_rows(schema, results, group_by, body.allow_int64)
+    return Reply(rows, {"topks": list(results.topks)})
+
+
 @endpoint("entities/search")
-def search(engine: EngineAPI, body: RestBody) -> list[Any]:
+def search(engine: EngineAPI, body: RestBody) -> Reply:
+    collection = body.collection
+    _consistency(body)
     schema = _schema(engine, body)
-    request = _one_search(schema, body.raw, body)
-    results = engine.search(body.db, body.collection, request)
-    return search_rows(schema, results, request.group_by_field)
+    _refuse_chains(body, hybrid=False)
+    request = _one_search(schema, body, body, "searchParams")
+    results = engine.search(body.db, collection, request)
+    return _hits(schema, results, body, request.group_by_field)
 
 
 def _ranker(raw: Any) -> RankerSpec:
@@ -189,27 +326,30 @@ def _ranker(raw: Any) -> RankerSpec:
     return RankerSpec(kind=str(raw["strategy"]).lower(), params=dict(raw.get("params") or {}))
 
 
-@endpoint("entities/hybrid_search")
-def hybrid_search(engine: EngineAPI, body: RestBody) -> list[Any]:
-    schema = _schema(engine, body)
-    legs = body.get("search")
-    if not isinstance(legs, list) or not legs:
-        raise ParameterError("hybrid search needs a non-empty list of searches (search)")
+@endpoint("entities/hybrid_search", "entities/advanced_search")
+def hybrid_search(engine: EngineAPI, body: RestBody) -> Reply:
+    collection = body.collection
+    _consistency(body)
+    _refuse_chains(body, hybrid=True)
+    legs = body.get("search", [])
+    if not isinstance(legs, list) or not all(isinstance(leg, Mapping) for leg in legs):
+        raise InvalidJson("can only accept json format request, error: search must be a list")
     for leg in legs:
-        if not isinstance(leg, Mapping):
-            raise ParameterError("each of a hybrid search's searches must be an object")
+        if leg.get("searchAggregation") is not None:
+            raise ParameterError("searchAggregation is not supported for hybrid search")
+    schema = _schema(engine, body)
+    group_by = body.optional_text("groupingField") or None
     request = HybridSearchRequest(
-        requests=[_one_search(schema, leg, body) for leg in legs],
+        requests=[_one_search(schema, body.with_raw(leg), body, "params") for leg in legs],
         ranker=_ranker(body.get("rerank")),
-        limit=body.integer("limit", DEFAULT_SEARCH_LIMIT),
+        limit=body.integer("limit", DEFAULT_LIMIT) or DEFAULT_LIMIT,
         offset=body.integer("offset", 0),
         output_fields=body.text_list("outputFields"),
         partition_names=body.text_list("partitionNames"),
-        round_decimal=body.integer("roundDecimal", -1),
-        group_by_field=body.get("groupingField") or None,
-        group_size=body.integer("groupSize", 1),
-        strict_group_size=bool(body.get("strictGroupSize", False)),
+        group_by_field=group_by,
+        group_size=max(body.integer("groupSize", 0), 1) if group_by else 1,
+        strict_group_size=body.flag("strictGroupSize") if group_by else False,
         consistency_level=_consistency(body),
     )
-    results = engine.hybrid_search(body.db, body.collection, request)
-    return search_rows(schema, results, request.group_by_field)
+    results = engine.hybrid_search(body.db, collection, request)
+    return _hits(schema, results, body, group_by)

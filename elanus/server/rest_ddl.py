@@ -6,8 +6,15 @@ from typing import Any
 
 from elanus.engine.api import EngineAPI, IndexInfo, LoadState
 from elanus.engine.requests import ConsistencyLevel
-from elanus.errors import ParameterError
-from elanus.server.rest_body import RestBody, endpoint
+from elanus.errors import NotSupportedError, ParameterError
+from elanus.server.rest_body import (
+    MissingParameter,
+    RestBody,
+    consistency_level,
+    endpoint,
+    go_text,
+    invalid,
+)
 from elanus.server.rest_schema import (
     collection_json,
     index_json,
@@ -24,8 +31,19 @@ __all__: list[str] = []
 
 @endpoint("databases/create")
 def create_database(engine: EngineAPI, body: RestBody) -> None:
-    properties = {k: str(v) for k, v in body.mapping("properties").items()}
+    properties = body.properties()
     engine.create_database(body.name("dbName", "database"), properties or None)
+
+
+@endpoint("databases/alter", "databases/alter_properties")
+def alter_database(engine: EngineAPI, body: RestBody) -> None:
+    engine.alter_database_properties(body.name("dbName", "database"), body.properties())
+
+
+@endpoint("databases/drop_properties")
+def drop_database_properties(engine: EngineAPI, body: RestBody) -> None:
+    name = body.name("dbName", "database")
+    engine.drop_database_properties(name, body.text_list("propertyKeys") or [])
 
 
 @endpoint("databases/drop")
@@ -51,43 +69,79 @@ def describe_database(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
 # --- collections -----------------------------------------------------------------------
 
 
-def _options(body: RestBody) -> dict[str, Any]:
-    """The ``params`` of a collection create as the engine's keyword options."""
+# Settings of ``params`` that become collection properties, as Milvus stores them.
+_PARAM_PROPERTIES = {
+    "ttlSeconds": "collection.ttl.seconds",
+    "ttlField": "ttl_field",
+    "partitionKeyIsolation": "partitionkey.isolation",
+    "mmap.enabled": "mmap.enabled",
+    "warmup.scalarField": "warmup.scalarField",
+    "warmup.scalarIndex": "warmup.scalarIndex",
+    "warmup.vectorField": "warmup.vectorField",
+    "warmup.vectorIndex": "warmup.vectorIndex",
+}
+
+
+def _consistency(body: RestBody, params: dict[str, Any]) -> str:
+    top = body.get("consistencyLevel")
+    inner = params.get("consistencyLevel")
+    if top not in (None, "") and inner is not None and top != go_text(inner):
+        raise invalid(
+            "same consistencyLevel", inner, "top-level consistencyLevel conflicts with "
+            "params.consistencyLevel"
+        )
+    level = consistency_level(top if top not in (None, "") else inner)
+    return level or ConsistencyLevel.BOUNDED
+
+
+def _options(body: RestBody, partition_key: bool) -> dict[str, Any]:
+    """The ``params`` and ``properties`` of a collection create as the engine's
+    keyword options, read as Milvus reads them."""
     params = body.mapping("params")
-    properties = {k: str(v) for k, v in body.mapping("properties").items()}
-    if "ttlSeconds" in params:
-        properties["collection.ttl.seconds"] = str(params["ttlSeconds"])
-    try:
-        level = ConsistencyLevel.parse(params.get("consistencyLevel"))
-    except ValueError as exc:
-        raise ParameterError(str(exc)) from None
-    options = RestBody(params)
-    num_partitions = options.get("partitionsNum")
+    properties = body.properties()
+    ttl_keys = [k for k in ("collection.ttl.seconds", "ttl.seconds") if k in properties]
+    if len(ttl_keys) + ("ttlSeconds" in params) > 1:
+        raise ParameterError("collection TTL is specified multiple times")
+    if "ttl.seconds" in properties:
+        properties["collection.ttl.seconds"] = properties.pop("ttl.seconds")
+    for key, prop in _PARAM_PROPERTIES.items():
+        if key in params:
+            properties[prop] = go_text(params[key])
+    options = body.with_raw(params)
+    partitions = options.param_int("partitionsNum", None)
     return {
         "properties": properties or None,
-        "num_shards": options.integer("shardsNum", 1),
-        "num_partitions": None if num_partitions is None else options.integer("partitionsNum", 0),
-        "consistency_level": level,
+        "num_shards": options.param_int("shardsNum", 1) or 1,
+        "num_partitions": partitions if partition_key and partitions and partitions > 0 else None,
+        "consistency_level": _consistency(body, params),
     }
 
 
 @endpoint("collections/create")
 def create_collection(engine: EngineAPI, body: RestBody) -> None:
     name = body.text("collectionName")
-    if body.get("schema") is None:
-        schema, index = quick_schema(body.raw)
+    schema_raw = body.mapping("schema")
+    if not schema_raw.get("fields"):
+        schema, index = quick_schema(body)
         engine.create_collection(
-            body.db, name, schema, indexes=[index], load=True, **_options(body)
+            body.db, name, schema, indexes=[index], load=True, **_options(body, False)
         )
         return
+    schema = schema_from_json(schema_raw, body.get("description"))
     specs = index_specs(body.get("indexParams"))
+    for spec in specs:
+        if schema.get(spec.field_name) is None:
+            raise MissingParameter(
+                f"missing required parameters, error: `{spec.field_name}` hasn't defined in schema"
+            )
+    partition_key = any(f.is_partition_key for f in schema.fields)
     engine.create_collection(
         body.db,
         name,
-        schema_from_json(body.get("schema")),
+        schema,
         indexes=specs or None,
         load=bool(specs),
-        **_options(body),
+        **_options(body, partition_key),
     )
 
 
@@ -95,7 +149,10 @@ def create_collection(engine: EngineAPI, body: RestBody) -> None:
 def describe_collection(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
     db, name = body.db, body.collection
     info = engine.describe_collection(db, name)
-    indexes = [engine.describe_index(db, name, n) for n in engine.list_indexes(db, name)]
+    # Milvus lists the indexes of the first vector field here.
+    vectors = [f.name for f in info.schema.fields if f.dtype.is_vector]
+    names = engine.list_indexes(db, name, vectors[0]) if vectors else []
+    indexes = [engine.describe_index(db, name, n) for n in names]
     return collection_json(info, indexes, engine.get_load_state(db, name))
 
 
@@ -149,9 +206,70 @@ def load_collection(engine: EngineAPI, body: RestBody) -> None:
     engine.load_collection(body.db, body.collection)
 
 
+@endpoint("collections/refresh_load")
+def refresh_load_collection(engine: EngineAPI, body: RestBody) -> None:
+    # One process holds every row it serves: a load is always current, so a
+    # refresh is the load itself (which checks the collection and its indexes).
+    engine.load_collection(body.db, body.collection)
+
+
 @endpoint("collections/release")
 def release_collection(engine: EngineAPI, body: RestBody) -> None:
     engine.release_collection(body.db, body.collection)
+
+
+def _check_mmap_change(engine: EngineAPI, db: str, name: str, keys: set[str]) -> None:
+    if "mmap.enabled" in keys and engine.get_load_state(db, name) == LoadState.LOADED:
+        raise ParameterError("can not alter mmap properties if collection loaded")
+
+
+@endpoint("collections/alter_properties")
+def alter_collection_properties(engine: EngineAPI, body: RestBody) -> None:
+    db, name = body.db, body.collection
+    properties = body.properties()
+    _check_mmap_change(engine, db, name, set(properties))
+    engine.alter_collection_properties(db, name, properties)
+
+
+@endpoint("collections/drop_properties")
+def drop_collection_properties(engine: EngineAPI, body: RestBody) -> None:
+    db, name = body.db, body.collection
+    keys = body.text_list("propertyKeys") or []
+    _check_mmap_change(engine, db, name, set(keys))
+    engine.drop_collection_properties(db, name, keys)
+
+
+@endpoint("collections/truncate")
+def truncate_collection(engine: EngineAPI, body: RestBody) -> None:
+    engine.truncate_collection(body.db, body.collection)
+
+
+@endpoint("collections/flush")
+def flush_collection(engine: EngineAPI, body: RestBody) -> None:
+    # The engine's flush returns once the rows are sealed and durable, which is
+    # what Milvus's REST flush waits for before answering.
+    engine.flush(body.db, body.collection)
+
+
+@endpoint("collections/compact")
+def compact_collection(engine: EngineAPI, body: RestBody) -> dict[str, int]:
+    if body.flag("isClustering"):
+        raise NotSupportedError("clustering compaction is not supported by Elanus")
+    return {"compactionID": engine.compact(body.db, body.collection)}
+
+
+@endpoint("collections/get_compaction_state")
+def compaction_state(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
+    job = body.integer("jobID", 0)
+    state = engine.get_compaction_state(job)
+    done = state == "Completed"
+    return {
+        "compactionID": job,
+        "state": state,
+        "executingPlanNumber": 0 if done else 1,
+        "timeoutPlanNumber": 0,
+        "completedPlanNumber": 1 if done else 0,
+    }
 
 
 # --- partitions ------------------------------------------------------------------------
@@ -258,3 +376,16 @@ def list_indexes(engine: EngineAPI, body: RestBody) -> list[str]:
 @endpoint("indexes/drop")
 def drop_index(engine: EngineAPI, body: RestBody) -> None:
     engine.drop_index(body.db, body.collection, body.text("indexName"))
+
+
+@endpoint("indexes/alter_properties")
+def alter_index_properties(engine: EngineAPI, body: RestBody) -> None:
+    engine.alter_index_properties(
+        body.db, body.collection, body.text("indexName"), body.properties()
+    )
+
+
+@endpoint("indexes/drop_properties")
+def drop_index_properties(engine: EngineAPI, body: RestBody) -> None:
+    keys = body.text_list("propertyKeys") or []
+    engine.drop_index_properties(body.db, body.collection, body.text("indexName"), keys)

@@ -29,10 +29,12 @@ from elanus.schema.types import dense_vector_numpy_dtype
 
 __all__ = [
     "columns_from_rows",
+    "int64_text",
     "json_column",
     "query_rows",
     "query_vectors",
     "search_rows",
+    "sparse_row",
 ]
 
 _BYTE_VECTORS = frozenset(
@@ -60,6 +62,21 @@ def _bfloat16_bits(values: Any) -> Any:
     return floats.astype(ml_dtypes.bfloat16).view(np.uint16)
 
 
+def sparse_row(value: Any, what: str) -> Any:
+    """A sparse vector as JSON writes it: ``{"index": value, ...}`` as it is, or
+    Milvus's ``{"indices": [...], "values": [...]}`` as the same mapping."""
+    if isinstance(value, Mapping) and set(value) == {"indices", "values"}:
+        indices, values = value["indices"], value["values"]
+        if not isinstance(indices, list) or not isinstance(values, list):
+            raise DataError(f"{what}: indices and values must be lists")
+        if len(indices) != len(values):
+            raise DataError(f"{what}: indices and values must have the same length")
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
+            raise DataError(f"{what}: sparse vector indices must be integers")
+        return dict(zip(indices, values))
+    return value
+
+
 def columns_from_rows(schema: CollectionSchema, rows: Any) -> tuple[dict[str, Any], int]:
     """The ``data`` of an insert/upsert (a list of row objects, or one object)."""
     if isinstance(rows, Mapping):
@@ -69,6 +86,9 @@ def columns_from_rows(schema: CollectionSchema, rows: Any) -> tuple[dict[str, An
     columns, num_rows = rows_to_columns(schema, rows)
     for f in schema.fields:
         values = columns.get(f.name)
+        if values is not None and f.dtype == DataType.SPARSE_FLOAT_VECTOR:
+            columns[f.name] = [sparse_row(v, f"vector field {f.name}") for v in values]
+            continue
         if values is None or f.dtype not in _BYTE_VECTORS:
             continue
         values = _byte_rows(f, values)
@@ -94,7 +114,8 @@ def query_vectors(field: FieldSchema | None, data: Any) -> Any:
 
         from elanus.schema.columns import normalize_column
 
-        matrix = normalize_column(field, data, len(data))
+        rows = [sparse_row(v, f"query vector for {field.name}") for v in data]
+        matrix = normalize_column(field, rows, len(rows))
         return sp.csr_array(matrix)
     target = dense_vector_numpy_dtype(field.dtype)
     if field.dtype in _BYTE_VECTORS and all(isinstance(v, str) for v in data):
@@ -124,9 +145,22 @@ def _sparse_rows(column: Any) -> list[Any]:
     ]
 
 
-def json_column(schema: CollectionSchema, name: str, column: Any) -> list[Any]:
+def int64_text(field: FieldSchema | None, values: list[Any], allow_int64: bool) -> list[Any]:
+    """64-bit integers as Milvus's REST API writes them: JSON numbers only when the
+    client sent ``Accept-Type-Allow-Int64: true``, else decimal strings (which
+    JavaScript clients can hold without losing digits)."""
+    if allow_int64 or field is None or field.dtype != DataType.INT64:
+        return values
+    return [None if v is None else str(v) for v in values]
+
+
+def json_column(
+    schema: CollectionSchema, name: str, column: Any, allow_int64: bool = True
+) -> list[Any]:
     """One output column as JSON-ready values, one per row."""
     field = schema.get(name)
+    if not allow_int64 and field is not None and field.dtype == DataType.INT64:
+        return int64_text(field, json_column(schema, name, column), False)
     dtype = field.dtype if field is not None else None
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -153,9 +187,13 @@ def json_column(schema: CollectionSchema, name: str, column: Any) -> list[Any]:
 
 
 def _rows(
-    schema: CollectionSchema, columns: Mapping[str, Any], names: Sequence[str], count: int
+    schema: CollectionSchema,
+    columns: Mapping[str, Any],
+    names: Sequence[str],
+    count: int,
+    allow_int64: bool,
 ) -> list[dict[str, Any]]:
-    values = {n: json_column(schema, n, columns[n]) for n in names if n in columns}
+    values = {n: json_column(schema, n, columns[n], allow_int64) for n in names if n in columns}
     meta = values.pop(DYNAMIC_FIELD_NAME, None)
     keys = list(values)
     if keys:
@@ -168,30 +206,32 @@ def _rows(
     return rows
 
 
-def query_rows(schema: CollectionSchema, result: QueryResult) -> list[dict[str, Any]]:
+def query_rows(
+    schema: CollectionSchema, result: QueryResult, allow_int64: bool = True
+) -> list[dict[str, Any]]:
     """A query's rows, dynamic keys flattened in, as Milvus's REST API answers."""
-    return _rows(schema, result.columns, list(result.columns), result.num_rows)
+    return _rows(schema, result.columns, list(result.columns), result.num_rows, allow_int64)
 
 
 def search_rows(
-    schema: CollectionSchema, results: SearchResults, group_by_field: str | None = None
+    schema: CollectionSchema,
+    results: SearchResults,
+    group_by_field: str | None = None,
+    allow_int64: bool = True,
 ) -> list[Any]:
     """Hits as flat objects (primary key, ``distance``, output fields, and the group
-    key when grouping). One query's hits are a flat list; several queries give one
-    list per query."""
+    key when grouping), all queries' hits in one list in query order, as Milvus
+    answers; the reply's ``topks`` tells where each query's hits end."""
     pk = results.primary_field_name
-    ids = json_column(schema, pk, results.ids)
+    ids = json_column(schema, pk, results.ids, allow_int64)
     distances = np.asarray(results.distances, dtype=np.float32).tolist()
     names = [n for n in results.fields if n != pk]
-    rows = _rows(schema, results.fields, names, len(ids))
+    rows = _rows(schema, results.fields, names, len(ids), allow_int64)
     for row, key, distance in zip(rows, ids, distances):
         row[pk] = key
         row["distance"] = distance
     if group_by_field and results.group_by_values is not None:
-        keys = json_column(schema, group_by_field, results.group_by_values)
+        keys = json_column(schema, group_by_field, results.group_by_values, allow_int64)
         for row, value in zip(rows, keys):
             row.setdefault(group_by_field, value)
-    if results.nq == 1:
-        return rows
-    offsets = results.offsets.tolist()
-    return [rows[lo:hi] for lo, hi in zip(offsets[:-1], offsets[1:])]
+    return rows

@@ -1,0 +1,146 @@
+"""Run Milvus's RESTful API v2 test suite against ``elanus serve`` and tabulate the results.
+
+Not part of CI: it needs the suite's source (``milvus/tests/restful_client_v2``, see
+``scripts/milvus_suite.py`` for fetching it)::
+
+    nice -n 10 python scripts/milvus_rest_suite.py --suite milvus/tests/restful_client_v2
+
+The suite talks to one endpoint for both its REST calls and pymilvus (gRPC), as
+Milvus serves both on port 19530. By default this starts ``elanus serve`` on free
+ports and points the suite at its gRPC port, which must answer REST too;
+``--endpoint`` runs it against a server (or a front) started by hand instead.
+
+It reuses ``milvus_suite``'s virtual environment builder, server start and
+per-file runner and table; files that need MinIO and import jobs, external tables
+or a text-embedding (TEI) service are left out. The per-file table of passes by
+level goes into the "REST v2" section of ``docs/compatibility.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from milvus_suite import (  # noqa: E402 (the sibling script is imported by path)
+    EXCLUDED_TAGS,
+    PLUGIN,
+    ROOT,
+    prepare_venv,
+    run_file,
+    start_server,
+    tabulate,
+    wait_for_port,
+    write_section,
+)
+
+# Files that need services outside Milvus: MinIO (import jobs), external tables,
+# the TEI embedding/rerank service.
+SKIPPED_FILES = {
+    "test_import_2pc_infra_dependent.py": "MinIO",
+    "test_import_2pc_operation.py": "MinIO",
+    "test_jobs_operation.py": "MinIO",
+    "test_external_collection_operations.py": "external tables",
+    "test_embedding_rerank_function.py": "TEI endpoint",
+}
+SECTION = "REST v2 (restful_client_v2)"
+
+
+def rest_answers(endpoint: str) -> bool:
+    """Whether ``endpoint`` answers REST v2 (a collections list in Milvus's envelope)."""
+    request = urllib.request.Request(
+        f"{endpoint}/v2/vectordb/collections/list",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return "code" in json.loads(reply.read())
+    except (OSError, ValueError):
+        return False
+
+
+def suite_venv(suite: Path, venv: Path) -> Path:
+    python = prepare_venv(suite, venv)
+    # The runner bounds each test's time; the REST suite does not list pytest-timeout.
+    probe = subprocess.run([str(python), "-c", "import pytest_timeout"], capture_output=True)
+    if probe.returncode:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "pytest-timeout"], check=True)
+    return python
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--suite", type=Path, required=True, help="path to tests/restful_client_v2")
+    ap.add_argument("--venv", type=Path, default=ROOT / ".rest-suite-venv")
+    ap.add_argument("--levels", default="L0,L1")
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds per file")
+    ap.add_argument("--files", nargs="*", help="subset of files (relative to testcases/)")
+    ap.add_argument("--endpoint", help="a running server's URL instead of starting one")
+    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "compatibility.md")
+    args = ap.parse_args(argv)
+    levels = args.levels.split(",")
+    python = suite_venv(args.suite, args.venv)
+    work = Path(tempfile.mkdtemp(prefix="milvus-rest-suite-"))
+    shutil.copytree(args.suite, work, dirs_exist_ok=True)
+    ini = work / "pytest.ini"
+    ini.write_text(ini.read_text().replace("timeout_method = thread", "timeout_method = signal"))
+    (work / "elanus_suite_plugin.py").write_text(PLUGIN)
+    files = args.files or sorted(
+        p.name for p in (work / "testcases").glob("test_*.py") if p.name not in SKIPPED_FILES
+    )
+    server = None
+    if args.endpoint:
+        endpoint = args.endpoint.rstrip("/")
+    else:
+        server, port, _, server_log = start_server(work)
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_for_port(port)
+    results: dict[str, list[dict]] = {}
+    try:
+        for _ in range(100):
+            if rest_answers(endpoint):
+                break
+            time.sleep(0.3)
+        else:
+            print(f"no REST v2 answer at {endpoint}", file=sys.stderr)
+            return 1
+        for rel in files:
+            t0 = time.time()
+            rows = run_file(
+                python, work, f"testcases/{rel}", ["--endpoint", endpoint], levels, args.timeout
+            )
+            print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
+            results[rel] = rows
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+            server_log.close()
+    (work / "all-results.json").write_text(json.dumps(results, indent=1))
+    print("raw results:", work / "all-results.json", flush=True)
+    table = tabulate(results, levels)
+    skipped = ", ".join(f"`{name}` ({why})" for name, why in sorted(SKIPPED_FILES.items()))
+    body = (
+        f"Run {time.strftime('%Y-%m-%d')} with `python scripts/milvus_rest_suite.py`, suite at "
+        f"commit 88f357a34558, excluding tags {', '.join(sorted(EXCLUDED_TAGS))} and the files "
+        f"{skipped}. A test counts as passed when none of its phases failed.\n\n{table}\n"
+    )
+    write_section(args.output, SECTION, body)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
