@@ -70,7 +70,12 @@ def row_values(key: int, version: int) -> dict[str, Any]:
         "id": key,
         "val": key * 1_000_003 + version,
         "tag": f"k{key}v{version}" + "x" * ((key * 7 + version) % 23),
-        "vec": [key + 0.25, version + 0.5, ((key * 7919 + version * 104729) % 1000) / 8, 1.0],
+        "vec": [
+            key + 0.25,
+            version % 4096 + 0.5,
+            ((key * 7919 + version * 104729) % 1000) / 8,
+            1.0,
+        ],
     }
 
 
@@ -223,6 +228,7 @@ class CycleReport:
     in_flight: str  # the call the kill interrupted ("" when none)
     previous_outcome: str  # what the read found of the previous cycle's call in flight
     problems: tuple[str, ...]
+    seconds: tuple[float, float]  # (reopen and read back, whole cycle)
 
 
 @dataclass
@@ -314,15 +320,18 @@ def _embedded_cycle(
     seed = rng.randrange(1 << 30)
     pid = os.fork()
     if pid == 0:
-        os.close(read_fd)
-        # FAISS warns on stderr about tiny training sets; keep that out of the report.
-        log_fd = os.open(
-            os.path.join(os.path.dirname(data_dir), "writer.log"),
-            os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-            0o644,
-        )
-        os.dup2(log_fd, 2)
-        _child(data_dir, write_fd, seed, (cycle + 1) * 100_000)
+        try:
+            os.close(read_fd)
+            # FAISS warns on stderr about tiny training sets; keep that out of the report.
+            log_fd = os.open(
+                os.path.join(os.path.dirname(data_dir), "writer.log"),
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                0o644,
+            )
+            os.dup2(log_fd, 2)
+            _child(data_dir, write_fd, seed, (cycle + 1) * 100_000)
+        finally:
+            os._exit(1)  # never run the parent's code in the child
     os.close(write_fd)
     buf = bytearray()
     problems: list[str] = []
@@ -330,10 +339,12 @@ def _embedded_cycle(
     in_flight: dict[str, Any] | None = None
     outcome = ""
     # Kill after a random time, or a moment after a random call begins.
-    kill_after_begins = rng.randint(1, 40) if rng.random() < 0.5 else None
+    kill_after_begins = rng.randint(1, 20) if rng.random() < 0.5 else None
     kill_delay = rng.uniform(0.0, 0.02)
     deadline: float | None = None
     begins = 0
+    started = time.monotonic()
+    opened = 0.0
     try:
         while True:
             now = time.monotonic()
@@ -353,8 +364,9 @@ def _embedded_cycle(
                     model, found, outcome = check_read(msg["rows"], model, pending)
                     problems.extend(found)
                     rows_checked = sum(1 for r in msg["rows"] if "id" in r)
+                    opened = time.monotonic() - started
                     if kill_after_begins is None:
-                        deadline = time.monotonic() + rng.uniform(0.0, 1.5)
+                        deadline = time.monotonic() + rng.uniform(0.0, 0.8)
                 elif msg["t"] == "begin":
                     in_flight = msg["op"]
                     begins += 1
@@ -377,7 +389,9 @@ def _embedded_cycle(
         os.waitpid(pid, 0)
         os.close(read_fd)
     kind = in_flight["kind"] if in_flight else ""
-    return CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems)), model, in_flight
+    took = (opened, time.monotonic() - started)
+    report = CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems), took)
+    return report, model, in_flight
 
 
 # --- server mode ------------------------------------------------------------------------
@@ -438,6 +452,7 @@ def _server_cycle(
     pending: dict[str, Any] | None,
     log_path: str,
 ) -> tuple[CycleReport, DataState, dict[str, Any] | None]:
+    started = time.monotonic()
     proc, client = _start_server(data_dir, log_path)
     problems: list[str] = []
     acked = 0
@@ -448,6 +463,7 @@ def _server_cycle(
         rows = read_state(client)
         model, problems, outcome = check_read(rows, model, pending)
         rows_checked = sum(1 for r in rows if "id" in r)
+        opened = time.monotonic() - started
         killed = threading.Event()
 
         def kill() -> None:
@@ -483,7 +499,9 @@ def _server_cycle(
         proc.wait()
         client.close()
     kind = in_flight["kind"] if in_flight else ""
-    return CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems)), model, in_flight
+    took = (opened, time.monotonic() - started)
+    report = CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems), took)
+    return report, model, in_flight
 
 
 # --- the loop -----------------------------------------------------------------------------
@@ -500,11 +518,17 @@ def run_loop(
     rng = random.Random(seed)
     own_dir = data_dir is None
     root = data_dir or tempfile.mkdtemp(prefix="elanus-crash-")
+    os.makedirs(root, exist_ok=True)
     data = os.path.join(root, "data")
     result = LoopResult()
     if mode == "embedded":
-        # Imported once here: every forked writer starts with it loaded (no threads yet).
+        # Imported once here, so that every forked writer starts with them loaded.
+        # Importing starts no thread (forking a process with threads is unsafe).
         import elanus  # noqa: F401
+        import elanus.engine.engine  # noqa: F401
+        import elanus.engine.query  # noqa: F401
+        import elanus.engine.search  # noqa: F401
+        import elanus.index  # noqa: F401
     model: DataState = {}
     pending: dict[str, Any] | None = None
     try:
@@ -526,7 +550,8 @@ def run_loop(
                 result.killed_in[where] = result.killed_in.get(where, 0) + 1
             progress(
                 f"cycle {cycle}: read {report.rows_checked} rows, {report.acked} calls acknowledged, "
-                f"killed in {report.in_flight or '-'}"
+                f"killed in {report.in_flight or '-'} "
+                f"(reopen {report.seconds[0]:.1f} s, cycle {report.seconds[1]:.1f} s)"
                 + (f"; PROBLEMS: {list(report.problems)}" if report.problems else "")
             )
             if report.problems:
