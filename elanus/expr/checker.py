@@ -5,6 +5,7 @@ points at the offending node."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -25,12 +26,14 @@ from elanus.expr.kinds import (
     kind_of_literal,
     merge_equalities,
 )
+from elanus.expr.limits import MAX_DEPTH, too_deep
 from elanus.expr.temporal import IntervalValue, parse_instant, parse_interval
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 
 __all__ = ["check"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Checker:
@@ -101,11 +104,7 @@ class _Checker:
     def constant(self, node: n.Node) -> Any:
         """Evaluate a constant sub-tree, or return None when it reads a column."""
         if isinstance(node, n.Literal):
-            value = node.value
-            in_range = _INT64_MIN <= value <= _INT64_MAX if isinstance(value, int) else True
-            if not in_range:
-                self.fail(f"integer {value} is out of the int64 range", node)
-            return value
+            return self.int64(node.value, node)
         if isinstance(node, n.ListLit):
             items = []
             for item in node.items:
@@ -127,7 +126,16 @@ class _Checker:
             except ValueError as err:
                 self.fail(str(err), node)
         if isinstance(node, n.Unary):
-            inner = self.constant(node.operand)
+            operand = node.operand
+            if (
+                node.op == "-"
+                and isinstance(operand, n.Literal)
+                and type(operand.value) is int
+                and operand.value == -_INT64_MIN
+            ):
+                # int64's minimum is written as minus a literal one past int64's maximum.
+                return _INT64_MIN
+            inner = self.constant(operand)
             if inner is None:
                 return None
             if isinstance(inner, bool) or not isinstance(inner, (int, float, IntervalValue)):
@@ -136,13 +144,20 @@ class _Checker:
                 return inner
             if isinstance(inner, IntervalValue):
                 return inner.negated()
-            return -inner
+            return self.int64(-inner, node)
         if isinstance(node, n.Arith):
             left, right = self.constant(node.left), self.constant(node.right)
             if left is None or right is None:
                 return None
-            return self.fold(node, left, right)
+            return self.int64(self.fold(node, left, right), node)
         return None
+
+    def int64(self, value: Any, node: n.Node) -> Any:
+        """A constant as the filter may hold it: an integer must fit int64, as in Milvus,
+        where every integer literal and template value is an int64."""
+        if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+            self.fail(f"integer {value} is out of the int64 range", node)
+        return value
 
     def template(self, node: n.Template) -> Any:
         if node.name not in self.params:
@@ -150,19 +165,29 @@ class _Checker:
                 f"the value of expression template variable name {{{node.name}}} is not found", node
             )
         value = self.params[node.name]
-        return self.param_value(value, node)
+        return self.param_value(value, node, 0)
 
-    def param_value(self, value: Any, node: n.Node) -> Any:
+    def param_value(self, value: Any, node: n.Template, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise too_deep(self.text, node.pos, f"template value {{{node.name}}}")
         if value is None:
             self.fail("template parameters cannot be null", node)
-        if isinstance(value, (bool, int, float, str)):
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                self.fail(
+                    f"template value {{{node.name}}} holds a lone surrogate, which is not a "
+                    "character",
+                    node,
+                )
+            return value
+        if isinstance(value, (bool, int, float)):
             if isinstance(value, float) and not math.isfinite(value):
                 self.fail("template parameter is not a finite number", node)
-            return value
-        if hasattr(value, "item") and callable(value.item):  # numpy scalars
-            return self.param_value(value.item(), node)
+            return self.int64(value, node)
+        if isinstance(value, np.generic):  # a NumPy scalar: its Python value
+            return self.param_value(value.item(), node, depth + 1)
         if isinstance(value, (list, tuple)):
-            return [self.param_value(v, node) for v in value]
+            return [self.param_value(v, node, depth + 1) for v in value]
         self.fail(f"unsupported template parameter type {type(value).__name__}", node)
 
     def fold(self, node: n.Arith, left: Any, right: Any) -> Any:
@@ -399,7 +424,9 @@ class _Checker:
         float_elements = field.dtype == DataType.ARRAY and field.element_type == DataType.FLOAT
         if not (float_field or float_elements):
             return value
-        return float(np.float32(value))
+        with np.errstate(over="ignore"):
+            # beyond float32's range the literal rounds to an infinity, as a cast does
+            return float(np.float32(value))
 
     def term(self, node: n.Term) -> ir.Predicate:
         target = self.value(node.value)

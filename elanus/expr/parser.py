@@ -1,22 +1,40 @@
-"""Text → syntax tree, with lark (LALR) over ``grammar.lark``."""
+"""Text → syntax tree, with lark (LALR) over ``grammar.lark``.
+
+The tree is built while the text is read (lark calls ``_Build`` on each reduction),
+so the size and nesting bounds of ``limits`` stop a parse as soon as they are passed,
+before work proportional to the rest of the text is done.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 from pathlib import Path as FsPath
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 from elanus.errors import ExpressionError
 from elanus.expr import nodes as n
+from elanus.expr.limits import (
+    MAX_DEPTH,
+    MAX_EXPRESSION_LENGTH,
+    MAX_NODES,
+    too_deep,
+    too_long,
+    too_many_nodes,
+)
 
 __all__ = ["parse", "unescape"]
 
 _GRAMMAR = FsPath(__file__).with_name("grammar.lark")
-_MAX_LENGTH = 16 * 1024 * 1024
+# The parser's stack holds the unfinished constructs around the token being read, a
+# few entries for each level (``f(x, `` is four); past this many the text nests more
+# than MAX_DEPTH levels whatever the construct, and reading on would only pile up work.
+_MAX_STACK = 4 * MAX_DEPTH + 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,8 +42,8 @@ def _parser() -> Lark:
     return Lark(
         _GRAMMAR.read_text(encoding="utf-8"),
         parser="lalr",
-        propagate_positions=True,
         maybe_placeholders=True,
+        transformer=_Build(),
     )
 
 
@@ -40,7 +58,12 @@ def unescape(body: str) -> str:
     def one(match: re.Match[str]) -> str:
         code = match.group(1)
         if len(code) == 5 and code[0] == "u":
-            return chr(int(code[1:], 16))
+            # A surrogate is half of a UTF-16 pair, not a character: it cannot be
+            # stored or compared as UTF-8 text (Milvus's unquoting refuses it too).
+            point = int(code[1:], 16)
+            if 0xD800 <= point <= 0xDFFF:
+                raise ValueError(f"invalid escape \\{code}: a lone surrogate is not a character")
+            return chr(point)
         return _ESCAPES.get(code, "\\" + code)
 
     return _ESCAPE_RE.sub(one, body)
@@ -49,7 +72,7 @@ def unescape(body: str) -> str:
 _ITEM = r"""(?:[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|"[^"\\\n]*"|'[^'\\\n]*')"""
 _LONG_LIST = re.compile(rf"\[\s*{_ITEM}(?:\s*,\s*{_ITEM}){{15,}}\s*,?\s*\]")
 _ITEMS = re.compile(_ITEM)
-_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""", re.S)
+_STRING = re.compile(r""""[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*'""", re.S)
 
 
 def _literal(token: str) -> bool | int | float | str:
@@ -96,60 +119,117 @@ def _pos(item: Any) -> int:
     return int(getattr(item, "pos", 0))
 
 
-@v_args(meta=True)
-class _Build(Transformer):  # type: ignore[type-arg]
+class _Parse:
+    """What one parse tracks: the text, its lifted lists, the nodes built so far and
+    the nesting depth of each (by node identity, while the tree is being built)."""
+
     def __init__(self, text: str, lifted: dict[int, n.ListLit]) -> None:
-        super().__init__()
         self.text = text
         self.lifted = lifted
+        self.nodes = 0
+        self.depth: dict[int, int] = {}
 
-    def _start(self, meta: Any, children: list[Any]) -> int:
-        if getattr(meta, "empty", False):
-            return _pos(children[0]) if children else 0
-        return int(meta.start_pos)
 
-    def string(self, meta: Any, c: list[Token]) -> n.Literal:
+_current = threading.local()
+
+
+def _depth_of(state: _Parse, item: Any) -> int:
+    if isinstance(item, Token) or item is None:
+        return 0
+    if isinstance(item, tuple):  # a keyword argument: (name, value)
+        return state.depth.get(id(item[1]), 0)
+    return state.depth.get(id(item), 0)
+
+
+class _Build(Transformer):  # type: ignore[type-arg]
+    """Builds the syntax tree; one instance serves every parse (lark holds it), the
+    parse in progress on this thread is ``_current.state``."""
+
+    @property
+    def state(self) -> _Parse:
+        return _current.state  # type: ignore[no-any-return]
+
+    def _made(self, node: Any, children: list[Any], count: int = 1) -> Any:
+        """Record a node built from ``children``: count it, measure its depth."""
+        state = self.state
+        state.nodes += count
+        depth = 1 + max((_depth_of(state, c) for c in children), default=0)
+        if state.nodes > MAX_NODES:
+            raise too_many_nodes(state.text, _pos(node))
+        if depth > MAX_DEPTH:
+            raise too_deep(state.text, _pos(node))
+        state.depth[id(node)] = depth
+        return node
+
+    def string(self, c: list[Token]) -> n.Literal:
         if c[0].type == "RAW_STRING":
-            return n.Literal(str(c[0])[2:-1], _pos(c[0]))
-        return n.Literal(unescape(str(c[0])[1:-1]), _pos(c[0]))
+            return self._made(n.Literal(str(c[0])[2:-1], _pos(c[0])), c)
+        try:
+            body = unescape(str(c[0])[1:-1])
+        except ValueError as err:
+            raise ExpressionError(
+                f"cannot parse expression: {err}", expression=self.state.text, position=_pos(c[0])
+            ) from None
+        return self._made(n.Literal(body, _pos(c[0])), c)
 
-    def integer(self, meta: Any, c: list[Token]) -> n.Literal:
-        return n.Literal(int(str(c[0]), 0), _pos(c[0]))
+    def integer(self, c: list[Token]) -> n.Literal:
+        try:
+            value = int(str(c[0]), 0)
+        except ValueError:  # a leading zero, as in 01
+            raise ExpressionError(
+                f"cannot parse expression: invalid integer literal {str(c[0])!r}",
+                expression=self.state.text,
+                position=_pos(c[0]),
+            ) from None
+        return self._made(n.Literal(value, _pos(c[0])), c)
 
-    def floating(self, meta: Any, c: list[Token]) -> n.Literal:
-        return n.Literal(float(str(c[0])), _pos(c[0]))
+    def floating(self, c: list[Token]) -> n.Literal:
+        return self._made(n.Literal(float(str(c[0])), _pos(c[0])), c)
 
-    def true(self, meta: Any, c: list[Token]) -> n.Literal:
-        return n.Literal(True, _pos(c[0]))
+    def true(self, c: list[Token]) -> n.Literal:
+        return self._made(n.Literal(True, _pos(c[0])), c)
 
-    def false(self, meta: Any, c: list[Token]) -> n.Literal:
-        return n.Literal(False, _pos(c[0]))
+    def false(self, c: list[Token]) -> n.Literal:
+        return self._made(n.Literal(False, _pos(c[0])), c)
 
-    def list_lit(self, meta: Any, c: list[Any]) -> n.ListLit:
-        return n.ListLit(tuple(x for x in c if x is not None), self._start(meta, c))
+    def list_lit(self, c: list[Any]) -> n.ListLit:
+        items = tuple(x for x in c[1:] if x is not None)
+        return self._made(n.ListLit(items, _pos(c[0])), c)
 
-    def template(self, meta: Any, c: list[Token]) -> n.Template | n.ListLit:
-        start = self._start(meta, c)
-        if start in self.lifted:
-            return self.lifted[start]
-        return n.Template(str(c[0]), start)
+    def template(self, c: list[Token]) -> n.Template | n.ListLit:
+        start = _pos(c[0])
+        if start in self.state.lifted:
+            return self._made(self.state.lifted[start], [])
+        return self._made(n.Template(str(c[1]), start), c)
 
-    def iso(self, meta: Any, c: list[Any]) -> n.Iso:
-        return n.Iso(str(c[1].value), _pos(c[0]))
+    def group(self, c: list[Any]) -> n.Node:
+        # Parentheses add no node to the tree, but a level and a node to the limits.
+        inner = c[1]
+        state = self.state
+        state.nodes += 1
+        depth = 1 + _depth_of(state, inner)
+        if depth > MAX_DEPTH:
+            raise too_deep(state.text, _pos(c[0]))
+        state.depth[id(inner)] = depth
+        return inner  # type: ignore[no-any-return]
 
-    def interval(self, meta: Any, c: list[Any]) -> n.Interval:
-        return n.Interval(str(c[1].value), _pos(c[0]))
+    def iso(self, c: list[Any]) -> n.Iso:
+        return self._made(n.Iso(str(c[1].value), _pos(c[0])), c)
 
-    def path(self, meta: Any, c: list[Any]) -> n.Path:
+    def interval(self, c: list[Any]) -> n.Interval:
+        return self._made(n.Interval(str(c[1].value), _pos(c[0])), c)
+
+    def path(self, c: list[Any]) -> n.Path:
         keys: list[str | int] = []
         for key in c[1:]:
             if isinstance(key, Token):
                 keys.append(int(str(key), 0))
             else:
                 keys.append(str(key.value))
-        return n.Path(str(c[0]), tuple(keys), _pos(c[0]))
+        # Each key is a step the evaluator takes: it counts as a node.
+        return self._made(n.Path(str(c[0]), tuple(keys), _pos(c[0])), [], 1 + len(keys))
 
-    def call(self, meta: Any, c: list[Any]) -> n.Call:
+    def call(self, c: list[Any]) -> n.Call:
         args: list[n.Node] = []
         kwargs: list[tuple[str, n.Node]] = []
         for a in c[1:]:
@@ -159,54 +239,54 @@ class _Build(Transformer):  # type: ignore[type-arg]
                 kwargs.append(a)
             else:
                 args.append(a)
-        return n.Call(str(c[0]), tuple(args), tuple(kwargs), _pos(c[0]))
+        return self._made(n.Call(str(c[0]), tuple(args), tuple(kwargs), _pos(c[0])), c)
 
-    def kwarg(self, meta: Any, c: list[Any]) -> tuple[str, n.Node]:
+    def kwarg(self, c: list[Any]) -> tuple[str, n.Node]:
         return (str(c[0]), c[1])
 
-    def unary(self, meta: Any, c: list[Any]) -> n.Node:
-        return n.Unary(str(c[0]), c[1], _pos(c[0]))
+    def unary(self, c: list[Any]) -> n.Node:
+        return self._made(n.Unary(str(c[0]), c[1], _pos(c[0])), c)
 
-    def arith(self, meta: Any, c: list[Any]) -> n.Arith:
-        return n.Arith(str(c[1]), c[0], c[2], _pos(c[0]))
+    def arith(self, c: list[Any]) -> n.Arith:
+        return self._made(n.Arith(str(c[1]), c[0], c[2], _pos(c[0])), c)
 
-    def comparison(self, meta: Any, c: list[Any]) -> n.Comparison:
+    def comparison(self, c: list[Any]) -> n.Comparison:
         operands = tuple(c[0::2])
         ops = tuple(str(t) for t in c[1::2])
         if len(ops) > 2:
             raise ExpressionError(
                 "cannot parse expression: a comparison chains at most two operators",
-                expression=self.text,
+                expression=self.state.text,
                 position=_pos(c[5]),
             )
-        return n.Comparison(ops, operands, _pos(c[0]))
+        return self._made(n.Comparison(ops, operands, _pos(c[0])), c)
 
-    def term(self, meta: Any, c: list[Any]) -> n.Term:
-        return n.Term(c[0], c[2], False, _pos(c[0]))
+    def term(self, c: list[Any]) -> n.Term:
+        return self._made(n.Term(c[0], c[2], False, _pos(c[0])), c)
 
-    def not_term(self, meta: Any, c: list[Any]) -> n.Term:
-        return n.Term(c[0], c[2], True, _pos(c[0]))
+    def not_term(self, c: list[Any]) -> n.Term:
+        return self._made(n.Term(c[0], c[2], True, _pos(c[0])), c)
 
-    def like(self, meta: Any, c: list[Any]) -> n.Like:
-        return n.Like(c[0], str(c[2].value), _pos(c[0]))
+    def like(self, c: list[Any]) -> n.Like:
+        return self._made(n.Like(c[0], str(c[2].value), _pos(c[0])), c)
 
-    def is_null(self, meta: Any, c: list[Any]) -> n.IsNull:
-        return n.IsNull(c[0], False, _pos(c[0]))
+    def is_null(self, c: list[Any]) -> n.IsNull:
+        return self._made(n.IsNull(c[0], False, _pos(c[0])), c)
 
-    def is_not_null(self, meta: Any, c: list[Any]) -> n.IsNull:
-        return n.IsNull(c[0], True, _pos(c[0]))
+    def is_not_null(self, c: list[Any]) -> n.IsNull:
+        return self._made(n.IsNull(c[0], True, _pos(c[0])), c)
 
-    def exists(self, meta: Any, c: list[Any]) -> n.Exists:
-        return n.Exists(c[1], _pos(c[0]))
+    def exists(self, c: list[Any]) -> n.Exists:
+        return self._made(n.Exists(c[1], _pos(c[0])), c)
 
-    def logical_not(self, meta: Any, c: list[Any]) -> n.Not:
-        return n.Not(c[1], _pos(c[0]))
+    def logical_not(self, c: list[Any]) -> n.Not:
+        return self._made(n.Not(c[1], _pos(c[0])), c)
 
-    def logical_and(self, meta: Any, c: list[Any]) -> n.Logical:
-        return n.Logical("and", tuple(c[0::2]), _pos(c[0]))
+    def logical_and(self, c: list[Any]) -> n.Logical:
+        return self._made(n.Logical("and", tuple(c[0::2]), _pos(c[0])), c)
 
-    def logical_or(self, meta: Any, c: list[Any]) -> n.Logical:
-        return n.Logical("or", tuple(c[0::2]), _pos(c[0]))
+    def logical_or(self, c: list[Any]) -> n.Logical:
+        return self._made(n.Logical("or", tuple(c[0::2]), _pos(c[0])), c)
 
 
 def _syntax_error(text: str, err: LarkError) -> ExpressionError:
@@ -241,35 +321,35 @@ def _syntax_error(text: str, err: LarkError) -> ExpressionError:
 
 
 def parse(text: str) -> n.Node:
-    """Parse a filter expression into its syntax tree; raise ExpressionError when it is not one."""
+    """Parse a filter expression into its syntax tree; raise ExpressionError when it is
+    not one, or when it passes a bound of ``limits``."""
     if not isinstance(text, str):
         raise ExpressionError(f"cannot parse expression: expected a string, got {type(text)}")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise too_long(text)
     if not text.strip():
         raise ExpressionError("cannot parse expression: empty expression", expression=text)
-    if len(text) > _MAX_LENGTH:
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
         raise ExpressionError(
-            f"cannot parse expression: longer than {_MAX_LENGTH} characters", expression=text[:64]
+            f"cannot parse expression: invalid character {surrogate.group()!r}: a lone "
+            "surrogate is not a character",
+            expression=text,
+            position=surrogate.start(),
         )
     source, lifted = _lift_long_lists(text)
+    state = _Parse(text, lifted)
+    outer = getattr(_current, "state", None)
+    _current.state = state
     try:
-        tree = _parser().parse(source)
+        interactive = _parser().parse_interactive(source)
+        stack = interactive.parser_state.state_stack
+        for token in interactive.iter_parse():
+            if len(stack) > _MAX_STACK:
+                raise too_deep(text, int(token.start_pos or 0))
+        node: n.Node = interactive.feed_eof()
     except LarkError as err:
         raise _syntax_error(text, err) from None
-    try:
-        node: n.Node = _Build(text, lifted).transform(tree)
-    except ExpressionError:
-        raise
-    except LarkError as err:
-        inner = getattr(err, "orig_exc", None)
-        if isinstance(inner, ExpressionError):
-            raise inner from None
-        if isinstance(inner, ValueError):
-            raise ExpressionError(
-                f"cannot parse expression: {inner}", expression=text, position=0
-            ) from None
-        raise _syntax_error(text, err) from None
-    except RecursionError:
-        raise ExpressionError(
-            "cannot parse expression: nested too deeply", expression=text
-        ) from None
+    finally:
+        _current.state = outer
     return node

@@ -20,6 +20,7 @@ from elanus.expr import ir
 from elanus.expr import nodes as n
 from elanus.expr.checker import check
 from elanus.expr.evaluator import evaluate
+from elanus.expr.limits import MAX_DEPTH
 from elanus.expr.parser import parse
 from elanus.expr.source import ColumnSource
 from elanus.schema import CollectionSchema
@@ -84,13 +85,17 @@ def clear_cache() -> None:
     _plans.clear()
 
 
-def _freeze(value: Any) -> Any:
+def _freeze(value: Any, depth: int = 0) -> Any:
+    """A hashable cache key for a template value; TypeError when there is none (the
+    checker then says what is wrong with the value)."""
+    if depth > MAX_DEPTH:
+        raise TypeError
     if isinstance(value, (list, tuple)):
-        return ("list", tuple(_freeze(v) for v in value))
+        return ("list", tuple(_freeze(v, depth + 1) for v in value))
     if isinstance(value, (bool, int, float, str)) or value is None:
         return (type(value).__name__, value)
-    if hasattr(value, "item"):
-        return _freeze(value.item())
+    if isinstance(value, np.generic):
+        return _freeze(value.item(), depth + 1)
     raise TypeError
 
 
