@@ -47,11 +47,14 @@ def _parser() -> argparse.ArgumentParser:
         "common.security.authorizationEnabled (env ELANUS_AUTH=true); root's first "
         "password is Milvus unless common.security.defaultRootPassword says otherwise",
     )
+    _add_storage_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("check", "repair"):
+        return _storage_command(args.command, args.data_dir)
     if args.command == "serve":
         from elanus.server import load_config, serve
 
@@ -74,6 +77,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"elanus: {exc}", file=sys.stderr)
             return 1
     return 2
+
+
+def _add_storage_commands(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "check",
+        help="verify every checksum and cross-reference of a data directory (changes nothing); "
+        "exit 1 when damage is found",
+    )
+    check.add_argument("data_dir", help="the data directory")
+    repair = commands.add_parser(
+        "repair",
+        help="rebuild what can be rebuilt (indexes) and move what cannot to lost+found",
+    )
+    repair.add_argument("data_dir", help="the data directory")
+
+
+def _storage_command(command: str, data_dir: str) -> int:
+    """``check``: 0 clean, 1 damaged; ``repair``: 0 when nothing is left damaged, else 1;
+    2 when the directory cannot be examined (a live process holds it, or it is not one)."""
+    import logging
+
+    from elanus.engine.fsck import check_data_dir
+    from elanus.engine.repair import repair_data_dir
+
+    logging.basicConfig(level=logging.WARNING, format=f"elanus {command}: %(levelname)s %(message)s")
+    try:
+        if command == "check":
+            report = check_data_dir(data_dir)
+        else:
+            repaired = repair_data_dir(data_dir)
+            for action in repaired.actions:
+                print(f"repaired: {action}")
+            if not repaired.actions:
+                print("repaired: nothing needed repair")
+            report = repaired.after
+    except ElanusError as exc:
+        print(f"elanus {command}: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    return 1 if report.damaged else 0
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from elanus.storage import (
     write_segment,
     write_segment_deletes,
 )
-from elanus.storage.checksum import checksum_file, verify_file
+from elanus.storage.checksum import checksum_file, files_under, verify_file, verify_tree
 from elanus.storage.fs import join
 from elanus.storage.lost_found import move_to_lost_found
 from elanus.storage.segment_files import (
@@ -65,7 +65,7 @@ from elanus.storage.segment_files import (
     verify_segment,
 )
 
-__all__ = ["CollectionStorage", "UnavailableSegment"]
+__all__ = ["DAMAGE_KEY", "CollectionStorage", "UnavailableSegment", "index_checksums"]
 
 log = logging.getLogger(__name__)
 
@@ -445,11 +445,12 @@ class CollectionStorage:
         final = self.index_dir(segment_id, index_name)
         tmp = f"{final}.tmp-{uuid.uuid4().hex}"
         index.save(tmp)
+        files = files_under(self.fs, tmp)
         sums = {
             f"indexes/{index_name}/{rel}": str(checksum_file(self.fs, join(tmp, rel)))
-            for rel in _files_under(self.fs, tmp)
+            for rel in files
         }
-        for rel in _files_under(self.fs, tmp):
+        for rel in files:
             self.fs.sync_file(join(tmp, rel))
         if self.fs.exists(final):
             self.fs.delete_dir(final)
@@ -471,17 +472,9 @@ class CollectionStorage:
         recorded = self._checksums.get(segment_id, {})
         if "segment.json" not in recorded:
             return False
-        prefix = f"indexes/{index_name}/"
-        expected = {k[len(prefix) :]: v for k, v in recorded.items() if k.startswith(prefix)}
-        path = self.index_dir(segment_id, index_name)
-        if not expected:
-            raise StorageError(f"index {path} has no recorded checksums")
-        found = set(_files_under(self.fs, path))
-        for rel, checksum in expected.items():
-            verify_file(self.fs, join(path, rel), checksum)
-        extra = found - set(expected)
-        if extra:
-            raise StorageError(f"index {path} holds files that were not written with it: {extra}")
+        verify_tree(
+            self.fs, self.index_dir(segment_id, index_name), index_checksums(recorded, index_name)
+        )
         return True
 
     def drop_index(self, index_name: str) -> None:
@@ -502,14 +495,7 @@ class CollectionStorage:
         self.fs.delete_dir(self.directory)
 
 
-def _files_under(fs: FileSystem, directory: str, prefix: str = "") -> list[str]:
-    """Paths (relative to ``directory``) of every file below it."""
-    out: list[str] = []
-    for name in fs.list_dir(directory):
-        path = join(directory, name)
-        rel = f"{prefix}{name}"
-        if fs.is_dir(path):
-            out.extend(_files_under(fs, path, rel + "/"))
-        else:
-            out.append(rel)
-    return out
+def index_checksums(recorded: Mapping[str, str], index_name: str) -> dict[str, str]:
+    """The recorded checksums of one index's files, relative to its directory."""
+    prefix = f"indexes/{index_name}/"
+    return {k[len(prefix) :]: v for k, v in recorded.items() if k.startswith(prefix)}

@@ -8,6 +8,7 @@ naming the file: a damaged file is an error, never a wrong answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,9 @@ __all__ = [
     "HashingSink",
     "checksum_bytes",
     "checksum_file",
+    "files_under",
     "verify_file",
+    "verify_tree",
 ]
 
 ALGORITHM = "xxh3_64"
@@ -73,6 +76,31 @@ def verify_file(fs: FileSystem, path: str, expected: str | FileChecksum) -> None
         raise StorageError(f"{path} has {got.size} bytes, {want.size} were written")
     if got.digest != want.digest:
         raise StorageError(f"{path} fails its checksum (damaged since it was written)")
+
+
+def files_under(fs: FileSystem, directory: str, prefix: str = "") -> list[str]:
+    """Paths (relative to ``directory``) of every file below it."""
+    out: list[str] = []
+    for name in fs.list_dir(directory):
+        path = f"{directory}/{name}"
+        rel = f"{prefix}{name}"
+        if fs.is_dir(path):
+            out.extend(files_under(fs, path, rel + "/"))
+        else:
+            out.append(rel)
+    return out
+
+
+def verify_tree(fs: FileSystem, directory: str, expected: Mapping[str, str]) -> None:
+    """Check that ``directory`` holds exactly the files ``expected`` names (relative
+    path -> checksum record), each matching; ``StorageError`` names what is wrong."""
+    if not expected:
+        raise StorageError(f"{directory} has no recorded checksums")
+    for rel, checksum in expected.items():
+        verify_file(fs, f"{directory}/{rel}", checksum)
+    extra = sorted(set(files_under(fs, directory)) - set(expected))
+    if extra:
+        raise StorageError(f"{directory} holds files that were not written with it: {extra}")
 
 
 class HashingSink:

@@ -32,9 +32,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from elanus.errors import StorageError
-from elanus.storage.fs import fsync_dir
+from elanus.storage.fs import fsync_dir, os_error_reason, storage_errors
 
-__all__ = ["DEFAULT_SEGMENT_BYTES", "RecoveryReport", "WriteAheadLog"]
+__all__ = ["DEFAULT_SEGMENT_BYTES", "RecoveryReport", "WriteAheadLog", "inspect_wal"]
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,12 @@ class WriteAheadLog:
         self._segment_bytes = segment_bytes
         self._lock = threading.Lock()
         self._fd: int | None = None
-        os.makedirs(directory, exist_ok=True)
-        self._files, self._last_seq, self.recovery = _recover(directory)
-        if not self._files:
-            self._files.append(self._create_file(1))
-        self._fd = os.open(self._files[-1].path, os.O_WRONLY | os.O_APPEND)
+        with storage_errors("open write-ahead log", directory):
+            os.makedirs(directory, exist_ok=True)
+            self._files, self._last_seq, self.recovery = _recover(directory)
+            if not self._files:
+                self._files.append(self._create_file(1))
+            self._fd = os.open(self._files[-1].path, os.O_WRONLY | os.O_APPEND)
         if not self.recovery.clean:
             log.warning(
                 "write-ahead log %s: kept %d records up to seq %d, dropped %d bytes "
@@ -158,11 +159,23 @@ class WriteAheadLog:
                     os.ftruncate(fd, current.size)
                 except OSError:
                     pass
-                raise StorageError(f"cannot write to WAL {current.path}: {exc}") from exc
+                raise StorageError(
+                    f"cannot write to WAL {current.path}: {os_error_reason(exc)}"
+                ) from exc
             current.size += len(data)
             self._last_seq = seq
             if current.size >= self._segment_bytes:
-                self._rotate()
+                try:
+                    self._rotate()
+                except OSError as exc:
+                    # The batch is durable in the current file: acknowledge it, keep
+                    # appending there, and try a new file again after the next batch.
+                    log.warning(
+                        "write-ahead log %s: cannot start a new file, appending to %s: %s",
+                        self.directory,
+                        current.path,
+                        os_error_reason(exc),
+                    )
             return seq
 
     def skip_to(self, seq: int) -> bool:
@@ -263,8 +276,12 @@ class WriteAheadLog:
         try:
             _write_all(fd, MAGIC)
             os.fsync(fd)
-        finally:
+        except OSError:
             os.close(fd)
+            # no half-made file for recovery to find (a full disk can cut the header)
+            os.remove(path)
+            raise
+        os.close(fd)
         fsync_dir(self.directory)
         return _File(path, first_seq, len(MAGIC))
 
@@ -324,7 +341,14 @@ def _count_frames(data: bytes, offset: int) -> int:
     return count
 
 
-def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
+def inspect_wal(directory: str) -> RecoveryReport:
+    """What opening the log would find, changing nothing (for ``elanus check``)."""
+    if not os.path.isdir(directory):
+        return RecoveryReport(directory, 0, 0, 1, 0)
+    return _recover(directory, modify=False)[2]
+
+
+def _recover(directory: str, modify: bool = True) -> tuple[list[_File], int, RecoveryReport]:
     found = sorted(
         (int(m.group(1)), name)
         for name in os.listdir(directory)
@@ -343,7 +367,8 @@ def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
             if not reason:
                 reason = f"file {name} starts at seq {first_seq}, expected {last_seq + 1}"
             dropped_bytes += os.path.getsize(path)
-            os.replace(path, path + ".corrupt")
+            if modify:
+                os.replace(path, path + ".corrupt")
             moved.append(name + ".corrupt")
             continue
         with open(path, "rb") as fh:
@@ -359,7 +384,9 @@ def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
                 reason = f"{name} at byte {end}: {why}"
             dropped_bytes += len(data) - end
             dropped_records += _count_frames(data, max(end, len(MAGIC)))
-            if end == 0:
+            if not modify:
+                end = max(end, len(MAGIC))
+            elif end == 0:
                 # The header itself is bad or torn: start the file over, empty.
                 with open(path, "wb") as fh:
                     fh.write(MAGIC)
@@ -371,7 +398,7 @@ def _recover(directory: str) -> tuple[list[_File], int, RecoveryReport]:
                     fh.truncate(end)
                     os.fsync(fh.fileno())
         files.append(_File(path, first_seq, end))
-    if moved or dropped_bytes:
+    if modify and (moved or dropped_bytes):
         fsync_dir(directory)
     first = files[0].first_seq if files else 1
     report = RecoveryReport(
