@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from elanus.engine.collection import CollectionData
 from elanus.engine.persistence import CollectionStorage
 from elanus.engine.requests import ConsistencyLevel
+from elanus.engine.segment import SealedSegment
 from elanus.engine.state import EngineState
 from elanus.errors import StorageError
 from elanus.storage import DataLayout, FileSystem
@@ -150,33 +151,41 @@ class IntegrityOperations(EngineState):
 def _scrub_collection(
     engine: EngineState, data: CollectionData, store: CollectionStorage
 ) -> list[str]:
+    """Hash outside the write lock (a scrub must not stall writers); take it only to
+    take a damaged segment out of the published data."""
     found: list[str] = []
+    damaged: list[tuple[SealedSegment, str]] = []
     rebuild = False
-    with data.write_lock:
-        for seg in list(data.sealed):
-            try:
-                store.verify_segment_files(seg.segment_id)
-            except StorageError as exc:
-                store.mark_unavailable(seg, str(exc))
-                found.append(f"segment {seg.segment_id}: {exc}")
-                data.sealed.remove(seg)
+    for seg in list(data.sealed):
+        try:
+            store.verify_segment_files(seg.segment_id)
+        except StorageError as exc:
+            damaged.append((seg, str(exc)))
+            found.append(f"segment {seg.segment_id}: {exc}")
+            continue
+        for key, spec in data.index_specs.items():
+            name = spec["index_name"]
+            if not engine.fs.exists(store.index_dir(seg.segment_id, name)):
                 continue
-            for key, spec in data.index_specs.items():
-                name = spec["index_name"]
-                if not engine.fs.exists(store.index_dir(seg.segment_id, name)):
-                    continue
-                try:
-                    store.verify_index(seg.segment_id, name)
-                except StorageError as exc:
-                    log.error("scrub: %s; building the index again", exc)
-                    found.append(f"segment {seg.segment_id} index {name}: {exc}")
-                    seg.vector_indexes.pop(key, None)
-                    seg.scalar_indexes.pop(key, None)
-                    rebuild = True
-        if found:
+            try:
+                store.verify_index(seg.segment_id, name)
+            except StorageError as exc:
+                log.error("scrub: %s; building the index again", exc)
+                found.append(f"segment {seg.segment_id} index {name}: {exc}")
+                seg.vector_indexes.pop(key, None)
+                seg.scalar_indexes.pop(key, None)
+                rebuild = True
+    if damaged:
+        with data.write_lock:
+            for seg, reason in damaged:
+                if seg in data.sealed:
+                    store.mark_unavailable(seg, reason)
+                    data.sealed.remove(seg)
             data.recompute_masks()
             data.republish()
             store.record_problems()
+    elif rebuild:
+        data.republish()
     if rebuild:
         schedule = getattr(engine, "_schedule_index_builds", None)
         if schedule is not None:
