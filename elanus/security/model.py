@@ -46,6 +46,8 @@ class RbacState:
     grants: tuple[Grant, ...] = ()
     # user-defined privilege groups: name -> privileges
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    user_descriptions: Mapping[str, str] = field(default_factory=dict)
+    role_descriptions: Mapping[str, str] = field(default_factory=dict)
     # bumped by every change, so caches of verified credentials can tell they are stale
     version: int = 0
 
@@ -104,6 +106,8 @@ class RbacState:
             "user_roles": {u: list(r) for u, r in self.user_roles.items()},
             "grants": [vars(g) for g in self.grants],
             "groups": {g: list(p) for g, p in self.groups.items()},
+            "user_descriptions": dict(self.user_descriptions),
+            "role_descriptions": dict(self.role_descriptions),
             "version": self.version,
         }
 
@@ -116,5 +120,7 @@ class RbacState:
             user_roles={u: tuple(r) for u, r in (raw.get("user_roles") or {}).items()},
             grants=tuple(Grant(**g) for g in raw.get("grants") or ()),
             groups={g: tuple(p) for g, p in (raw.get("groups") or {}).items()},
+            user_descriptions=dict(raw.get("user_descriptions") or {}),
+            role_descriptions=dict(raw.get("role_descriptions") or {}),
             version=int(raw.get("version", 0)),
         )

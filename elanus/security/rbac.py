@@ -87,20 +87,30 @@ def bootstrap(state: RbacState, root_password: str, *, enable: bool) -> RbacStat
     return _bump(state, **changes) if changes else state
 
 
-def create_user(state: RbacState, name: str, password: str) -> RbacState:
+def create_user(state: RbacState, name: str, password: str, description: str = "") -> RbacState:
     name = check_username(name)
     check_password(password)
     if name in state.users:
-        raise SecurityError(f"user already exists: {name}")
+        raise ParameterError(f"user already exists: {name}")
     if len(state.users) >= MAX_USERS:
         raise SecurityError(
             f"unable to add user because the number of users has reached the limit {MAX_USERS}"
         )
-    return _bump(state, users={**state.users, name: hash_password(password)})
+    return _bump(
+        state,
+        users={**state.users, name: hash_password(password)},
+        user_descriptions={**state.user_descriptions, name: description},
+    )
 
 
 def update_password(
-    state: RbacState, name: str, old_password: str, new_password: str, *, check_old: bool
+    state: RbacState,
+    name: str,
+    old_password: str,
+    new_password: str,
+    *,
+    check_old: bool,
+    description: str | None = None,
 ) -> RbacState:
     """``check_old`` is false only for a caller allowed to reset others' passwords
     without knowing them; Milvus checks the old one for every caller."""
@@ -109,7 +119,14 @@ def update_password(
     stored = state.users.get(name)
     if stored is None or (check_old and not verify_password(stored, old_password)):
         raise AuthenticationError(f"old password not correct for {name}: not authenticated")
-    return _bump(state, users={**state.users, name: hash_password(new_password)})
+    described = dict(state.user_descriptions)
+    if description is not None:
+        described[name] = description
+    return _bump(
+        state,
+        users={**state.users, name: hash_password(new_password)},
+        user_descriptions=described,
+    )
 
 
 def delete_user(state: RbacState, name: str) -> RbacState:
@@ -120,10 +137,11 @@ def delete_user(state: RbacState, name: str) -> RbacState:
         return state
     users = {u: h for u, h in state.users.items() if u != name}
     bound = {u: r for u, r in state.user_roles.items() if u != name}
-    return _bump(state, users=users, user_roles=bound)
+    described = {u: d for u, d in state.user_descriptions.items() if u != name}
+    return _bump(state, users=users, user_roles=bound, user_descriptions=described)
 
 
-def create_role(state: RbacState, name: str) -> RbacState:
+def create_role(state: RbacState, name: str, description: str = "") -> RbacState:
     name = check_role_name(name)
     if name in state.roles:
         raise SecurityError(f'role [name:"{name}"] already exists')
@@ -131,7 +149,11 @@ def create_role(state: RbacState, name: str) -> RbacState:
         raise SecurityError(
             f"unable to create role because the number of roles has reached the limit {MAX_ROLES}"
         )
-    return _bump(state, roles=(*state.roles, name))
+    return _bump(
+        state,
+        roles=(*state.roles, name),
+        role_descriptions={**state.role_descriptions, name: description},
+    )
 
 
 def drop_role(state: RbacState, name: str, *, force: bool = False) -> RbacState:
@@ -152,6 +174,7 @@ def drop_role(state: RbacState, name: str, *, force: bool = False) -> RbacState:
     return _bump(
         state,
         roles=tuple(r for r in state.roles if r != name),
+        role_descriptions={r: d for r, d in state.role_descriptions.items() if r != name},
         user_roles=bound,
         grants=tuple(g for g in state.grants if g.role != name),
     )

@@ -81,7 +81,7 @@ class SecurityHandlers:
         self._change(
             call,
             "create_user",
-            lambda s: rbac.create_user(s, request.username, password),
+            lambda s: rbac.create_user(s, request.username, password, request.description),
             target=request.username,
         )
 
@@ -92,7 +92,14 @@ class SecurityHandlers:
         self._change(
             call,
             "update_password",
-            lambda s: rbac.update_password(s, request.username, old, new, check_old=True),
+            lambda s: rbac.update_password(
+                s,
+                request.username,
+                old,
+                new,
+                check_old=True,
+                description=request.description if request.HasField("description") else None,
+            ),
             target=request.username,
         )
 
@@ -121,6 +128,7 @@ class SecurityHandlers:
         for name in [wanted] if wanted else sorted(state.users):
             result = reply.results.add()
             result.user.name = name
+            result.description = state.user_descriptions.get(name, "")
             if request.include_role_info:
                 for role in state.roles_of(name):
                     result.roles.add(name=role)
@@ -129,8 +137,8 @@ class SecurityHandlers:
     # --- roles ---------------------------------------------------------------------------
     @rpc
     def CreateRole(self, request: milvus_pb2.CreateRoleRequest, call: Call) -> Any:
-        name = request.entity.name
-        self._change(call, "create_role", lambda s: rbac.create_role(s, name), role=name)
+        name, text = request.entity.name, request.entity.description
+        self._change(call, "create_role", lambda s: rbac.create_role(s, name, text), role=name)
 
     @rpc
     def DropRole(self, request: milvus_pb2.DropRoleRequest, call: Call) -> Any:
@@ -176,6 +184,7 @@ class SecurityHandlers:
         for name in [wanted] if wanted else state.roles:
             result = reply.results.add()
             result.role.name = name
+            result.role.description = state.role_descriptions.get(name, "")
             if request.include_user_info:
                 for user in state.users_in(name):
                     result.users.add(name=user)

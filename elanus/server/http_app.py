@@ -16,12 +16,14 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from elanus.errors import StorageError
 from elanus.server.rest_app import rest_routes
+from elanus.server.rest_auth import RestAuthMiddleware
 from elanus.server.rpc import RpcStats
 
 __all__ = ["HttpServer", "HttpState", "create_http_app", "render_metrics"]
@@ -93,7 +95,8 @@ def create_http_app(state: HttpState) -> Starlette:
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             *rest_routes(lambda: state.engine),
-        ]
+        ],
+        middleware=[Middleware(RestAuthMiddleware, engine_of=lambda: state.engine)],
     )
 
 

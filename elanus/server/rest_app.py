@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from elanus.engine.api import EngineAPI
 from elanus.errors import ElanusError, InternalError, NotSupportedError
-from elanus.server import rest_cluster, rest_data, rest_ddl, rest_fields
+from elanus.server import rest_cluster, rest_data, rest_ddl, rest_fields, rest_rbac
 from elanus.server.rest_body import ENDPOINTS, Reply, RestHandler, error_reply, parse_body
 
 __all__ = ["REST_PREFIX", "handle", "rest_routes"]
@@ -30,7 +30,7 @@ log = logging.getLogger("elanus.server")
 
 REST_PREFIX = "/v2/vectordb/"
 # The handler modules register their endpoints on import.
-_HANDLER_MODULES = (rest_ddl, rest_fields, rest_data, rest_cluster)
+_HANDLER_MODULES = (rest_ddl, rest_fields, rest_data, rest_cluster, rest_rbac)
 
 
 class ServiceNotReady(ElanusError):

@@ -131,7 +131,7 @@ def test_refusals_change_nothing_and_say_what_is_wrong() -> None:
         rbac.v1_grant(state, "r", "Collection", "c", "Fly", "default")
     with pytest.raises(SecurityError, match="object entity"):
         rbac.v1_grant(state, "r", "Planet", "c", "Load", "default")
-    with pytest.raises(SecurityError, match="user already exists: root"):
+    with pytest.raises(ParameterError, match="user already exists: root"):
         rbac.create_user(state, "root", "secret123")
     with pytest.raises(AuthenticationError, match="old password not correct for root"):
         rbac.update_password(state, "root", "wrong!", "secret123", check_old=True)
