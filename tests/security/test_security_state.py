@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from elanus.engine.engine import Engine
-from elanus.errors import SecurityError
+from elanus.errors import ParameterError
 from elanus.security import rbac
 from elanus.security.audit import AUDIT_FILE
 
@@ -35,7 +35,7 @@ def test_a_refused_change_leaves_file_and_state_alone(tmp_path: Path) -> None:
     with Engine.open(str(tmp_path)) as engine:
         engine.enable_authorization("Milvus")
         before = (tmp_path / "security.json").read_bytes()
-        with pytest.raises(SecurityError):
+        with pytest.raises(ParameterError, match="user already exists"):
             engine.update_security(
                 lambda s: rbac.create_user(s, "root", "secret123"), event="create_user", user=""
             )
