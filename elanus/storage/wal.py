@@ -74,9 +74,13 @@ class RecoveryReport:
 
     @property
     def damaged(self) -> bool:
-        """More was dropped than one torn final frame, which is all a crash while
-        appending leaves: records that were once written whole are gone."""
-        return self.dropped_records > 1 or bool(self.moved_aside)
+        """More was lost than one torn final frame, which is all a crash while
+        appending leaves: a frame that fails its checksum or breaks the sequence,
+        several frames dropped, or files moved aside mean records once written
+        whole are gone."""
+        if self.moved_aside or self.dropped_records > 1:
+            return True
+        return bool(self.reason) and "torn" not in self.reason
 
 
 @dataclass
@@ -309,7 +313,8 @@ def _frames(data: bytes, entry: _File) -> Iterator[tuple[int, int, int]]:
 def _scan(data: bytes, first_seq: int) -> tuple[int, int, str]:
     """Walk the frames of one file: (end of the valid prefix, last seq, why it ended)."""
     if data[: len(MAGIC)] != MAGIC:
-        return 0, first_seq - 1, "bad or torn file header"
+        torn = len(data) < len(MAGIC) and MAGIC.startswith(data)
+        return 0, first_seq - 1, "torn file header" if torn else "bad file header"
     offset = len(MAGIC)
     expected = first_seq
     size = len(data)
