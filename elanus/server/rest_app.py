@@ -76,7 +76,11 @@ def handle(
 
 
 def _headers(request: Request) -> dict[str, str]:
-    return {k: request.headers[k] for k in ("db-name", "accept-type-allow-int64") if k in request.headers}
+    return {
+        k: request.headers[k]
+        for k in ("db-name", "accept-type-allow-int64")
+        if k in request.headers
+    }
 
 
 def rest_routes(engine_of: Callable[[], EngineAPI | None]) -> list[Route]:
@@ -98,5 +102,7 @@ def rest_routes(engine_of: Callable[[], EngineAPI | None]) -> list[Route]:
         return _json(error_reply(NotSupportedError(f"not supported by Elanus: {path}")))
 
     routes = [route(path, handler) for path, handler in sorted(ENDPOINTS.items())]
-    routes.append(Route(REST_PREFIX + "{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE"]))
+    routes.append(
+        Route(REST_PREFIX + "{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE"])
+    )
     return routes

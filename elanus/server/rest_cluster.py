@@ -1,9 +1,9 @@
 """REST v2 endpoints about the server itself: resource groups, segments, quotas,
 and ``common/run_analyzer``.
 
-Elanus is one process: it has one resource group, Milvus's ``__default_resource_group``,
-holding the one node every loaded collection's single replica lives on. Endpoints
-that would change that layout answer "not supported" rather than pretending.
+Elanus is one process (``cluster``): one resource group holding the one node every
+loaded collection's single replica lives on. Endpoints that would change that
+layout answer "not supported" rather than pretending.
 """
 
 from __future__ import annotations
@@ -11,24 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from elanus.engine.api import EngineAPI, LoadState
+from elanus.engine.api import EngineAPI
 from elanus.errors import NotSupportedError, ParameterError
+from elanus.server.cluster import DEFAULT_RESOURCE_GROUP, NODE_ID, loaded_collections
 from elanus.server.rest_body import RestBody, endpoint
 
-__all__ = ["DEFAULT_RESOURCE_GROUP", "loaded_collections"]
-
-DEFAULT_RESOURCE_GROUP = "__default_resource_group"
-
-
-def loaded_collections(engine: EngineAPI) -> dict[str, int]:
-    """Loaded collections (``db.name`` for databases other than default) and their
-    replica count: one each."""
-    out: dict[str, int] = {}
-    for db in engine.list_databases():
-        for name in engine.list_collections(db):
-            if engine.get_load_state(db, name) == LoadState.LOADED:
-                out[name if db == "default" else f"{db}.{name}"] = 1
-    return out
+__all__: list[str] = []
 
 
 @endpoint("resource_groups/list")
@@ -51,7 +39,7 @@ def describe_resource_group(engine: EngineAPI, body: RestBody) -> dict[str, Any]
             "num_outgoing_node": {},
             "num_incoming_node": {},
             "config": {"requests": {"node_num": 1}, "limits": {"node_num": 1}},
-            "nodes": [{"node_id": 1, "address": "localhost", "hostname": "elanus"}],
+            "nodes": [{"node_id": NODE_ID, "address": "localhost", "hostname": "elanus"}],
         }
     }
 

@@ -173,7 +173,9 @@ def _output_fields(body: RestBody) -> list[str] | None:
 def _query(engine: EngineAPI, body: RestBody, ids: list[Any] | None) -> list[dict[str, Any]]:
     collection = body.collection
     outputs = _output_fields(body)
-    counting = outputs is not None and len(outputs) == 1 and outputs[0].strip().lower() == "count(*)"
+    counting = (
+        outputs is not None and len(outputs) == 1 and outputs[0].strip().lower() == "count(*)"
+    )
     limit = None if ids is not None else body.integer("limit", DEFAULT_LIMIT)
     request = QueryRequest(
         filter=body.optional_text("filter"),

@@ -87,8 +87,9 @@ def _consistency(body: RestBody, params: dict[str, Any]) -> str:
     inner = params.get("consistencyLevel")
     if top not in (None, "") and inner is not None and top != go_text(inner):
         raise invalid(
-            "same consistencyLevel", inner, "top-level consistencyLevel conflicts with "
-            "params.consistencyLevel"
+            "same consistencyLevel",
+            inner,
+            "top-level consistencyLevel conflicts with params.consistencyLevel",
         )
     level = consistency_level(top if top not in (None, "") else inner)
     return level or ConsistencyLevel.BOUNDED

@@ -52,12 +52,9 @@ def add_struct_field(engine: EngineAPI, body: RestBody) -> None:
     )
 
 
-@endpoint(
-    "collections/add_function", "collections/alter_function", "collections/drop_function"
-)
+@endpoint("collections/add_function", "collections/alter_function", "collections/drop_function")
 def change_function(engine: EngineAPI, body: RestBody) -> None:
     engine.describe_collection(body.db, body.collection)
     raise NotSupportedError(
-        "not supported by Elanus: adding, altering or dropping a function of an existing "
-        "collection"
+        "not supported by Elanus: adding, altering or dropping a function of an existing collection"
     )

@@ -176,9 +176,7 @@ def _function_proto(raw: Any) -> schema_pb2.FunctionSchema:
         output_field_names=fn.text_list("outputFieldNames") or [],
     )
     for key, value in fn.mapping("params").items():
-        text = (
-            orjson.dumps(value).decode() if isinstance(value, list | dict) else go_text(value)
-        )
+        text = orjson.dumps(value).decode() if isinstance(value, list | dict) else go_text(value)
         out.params.add(key=str(key), value=text)
     return out
 
@@ -265,7 +263,9 @@ def quick_schema(body: RestBody) -> tuple[CollectionSchema, IndexSpec]:
     vector of ``dimension`` by default), the dynamic field unless
     ``params.enableDynamicField`` says otherwise, and an AUTOINDEX on the vector."""
     if body.get("schema", {}).get("functions"):
-        raise invalid("schema", "functions", "functions are not supported for quickly create collection")
+        raise invalid(
+            "schema", "functions", "functions are not supported for quickly create collection"
+        )
     kind = body.optional_text("vectorFieldType")
     if kind not in _QUICK_TYPES:
         raise invalid(

@@ -10,6 +10,7 @@ from pymilvus.grpc_gen import milvus_pb2_grpc
 
 from elanus.engine.api import EngineAPI
 from elanus.server.auth import Doorkeeper
+from elanus.server.handlers_cluster import ClusterHandlers
 from elanus.server.handlers_data import DataHandlers
 from elanus.server.handlers_ddl import DefinitionHandlers
 from elanus.server.handlers_rbac import SecurityHandlers
@@ -24,6 +25,7 @@ class ElanusMilvusService(
     DataHandlers,
     TextHandlers,
     SecurityHandlers,
+    ClusterHandlers,
     milvus_pb2_grpc.MilvusServiceServicer,
 ):
     def __init__(self, engine: EngineAPI) -> None:
@@ -34,7 +36,7 @@ class ElanusMilvusService(
 
 
 def _implemented(name: str) -> bool:
-    handlers = (DefinitionHandlers, DataHandlers, TextHandlers, SecurityHandlers)
+    handlers = (DefinitionHandlers, DataHandlers, TextHandlers, SecurityHandlers, ClusterHandlers)
     return any(name in vars(base) for base in handlers)
 
 

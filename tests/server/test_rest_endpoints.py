@@ -1,0 +1,211 @@
+"""REST v2 endpoints beyond the basics, and entity reads and writes in Milvus's
+shapes: flush/compact/refresh, property changes, field changes, search by keys,
+partial updates, advanced search, the analyzer and the single resource group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import ServerProcess
+from test_rest import ok, post, vectors
+
+DIM = 8
+
+
+@pytest.fixture(scope="module")
+def books(server: ServerProcess) -> str:
+    """A schema collection with 30 rows, an HNSW index and a scalar field."""
+    name = "ep_books"
+    schema = {
+        "fields": [
+            {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+            {"fieldName": "n", "dataType": "Int64"},
+            {
+                "fieldName": "title",
+                "dataType": "VarChar",
+                "elementTypeParams": {"max_length": "64"},
+            },
+            {"fieldName": "v", "dataType": "FloatVector", "elementTypeParams": {"dim": f"{DIM}"}},
+        ]
+    }
+    index = [
+        {
+            "fieldName": "v",
+            "indexName": "v_idx",
+            "metricType": "L2",
+            "indexType": "HNSW",
+            "params": {"M": 8, "efConstruction": 64},
+        }
+    ]
+    ok(
+        server,
+        "collections/create",
+        {"collectionName": name, "schema": schema, "indexParams": index},
+    )
+    rows = [{"id": i, "n": i % 5, "title": f"t{i}", "v": v} for i, v in enumerate(vectors(30, 7))]
+    ok(server, "entities/insert", {"collectionName": name, "data": rows})
+    return name
+
+
+def test_flush_compact_and_refresh_load(server: ServerProcess, books: str) -> None:
+    ok(server, "collections/flush", {"collectionName": books})
+    job = ok(server, "collections/compact", {"collectionName": books})["compactionID"]
+    state = ok(server, "collections/get_compaction_state", {"jobID": job})
+    assert state["compactionID"] == job and state["state"] in ("Executing", "Completed")
+    ok(server, "collections/refresh_load", {"collectionName": books})
+    assert ok(server, "collections/get_load_state", {"collectionName": books})["loadState"] == (
+        "LoadStateLoaded"
+    )
+    missing = post(server, "collections/flush", {"collectionName": "ep_missing"})
+    assert missing["code"] == 100
+
+
+def test_query_reads_every_field_by_default_and_at_most_100_rows(
+    server: ServerProcess, books: str
+) -> None:
+    rows = ok(server, "entities/query", {"collectionName": books, "filter": "id == 3"})
+    assert set(rows[0]) == {"id", "n", "title", "v"} and len(rows[0]["v"]) == DIM
+    assert len(ok(server, "entities/query", {"collectionName": books, "filter": "id >= 0"})) == 30
+    only_pk = ok(
+        server, "entities/query", {"collectionName": books, "filter": "id == 3", "outputFields": []}
+    )
+    assert only_pk == [{"id": 3}]
+    counted = ok(
+        server,
+        "entities/query",
+        {"collectionName": books, "filter": "", "outputFields": ["count(*)"]},
+    )
+    assert counted == [{"count(*)": 30}]
+
+
+def test_search_by_keys_and_several_queries_in_one_flat_list(
+    server: ServerProcess, books: str
+) -> None:
+    reply = post(
+        server,
+        "entities/search",
+        {"collectionName": books, "ids": [4, 9], "limit": 3, "outputFields": ["n"]},
+    )
+    assert reply["code"] == 0 and reply["topks"] == [3, 3]
+    assert [reply["data"][0]["id"], reply["data"][3]["id"]] == [4, 9]
+    both = post(
+        server, "entities/search", {"collectionName": books, "ids": [1], "data": [[0.0] * DIM]}
+    )
+    assert both["code"] == 1100 and "mutually exclusive" in both["message"]
+    neither = post(server, "entities/search", {"collectionName": books})
+    assert neither["code"] == 1802
+    chained = post(
+        server,
+        "entities/search",
+        {"collectionName": books, "data": [[0.0] * DIM], "functionChains": [{"name": "c"}]},
+    )
+    assert chained["code"] != 0 and "functionChains" in chained["message"]
+
+
+def test_advanced_search_is_hybrid_search(server: ServerProcess, books: str) -> None:
+    leg = {"data": [vectors(1, 8)[0]], "annsField": "v", "limit": 5, "metricType": "L2"}
+    body = {
+        "collectionName": books,
+        "search": [leg, leg],
+        "rerank": {"strategy": "rrf", "params": {"k": 10}},
+        "limit": 4,
+    }
+    assert ok(server, "entities/advanced_search", body) == ok(
+        server, "entities/hybrid_search", body
+    )
+    chained = post(server, "entities/hybrid_search", {**body, "functionChains": [{"name": "c"}]})
+    assert chained["code"] == 1100 and "functionChains is not supported" in chained["message"]
+
+
+def test_partial_update_keeps_fields_not_given(server: ServerProcess, books: str) -> None:
+    ok(
+        server,
+        "entities/upsert",
+        {"collectionName": books, "data": [{"id": 5, "title": "renamed"}], "partialUpdate": True},
+    )
+    row = ok(server, "entities/get", {"collectionName": books, "id": 5})[0]
+    assert row["title"] == "renamed" and row["n"] == 0 and len(row["v"]) == DIM
+    wrong = post(server, "entities/insert", {"collectionName": books, "data": [{"id": 99}]})
+    assert wrong["code"] == 1804 and "fail to deal the insert data" in wrong["message"]
+
+
+def test_properties_of_collections_fields_and_indexes(server: ServerProcess, books: str) -> None:
+    ok(
+        server,
+        "collections/alter_properties",
+        {"collectionName": books, "properties": {"collection.ttl.seconds": 60}},
+    )
+    props = ok(server, "collections/describe", {"collectionName": books})["properties"]
+    assert {"key": "collection.ttl.seconds", "value": "60"} in props
+    ok(
+        server,
+        "collections/drop_properties",
+        {"collectionName": books, "propertyKeys": ["collection.ttl.seconds"]},
+    )
+    props = ok(server, "collections/describe", {"collectionName": books})["properties"]
+    assert all(p["key"] != "collection.ttl.seconds" for p in props)
+
+    ok(
+        server,
+        "collections/fields/alter_properties",
+        {"collectionName": books, "fieldName": "title", "fieldParams": {"max_length": 128}},
+    )
+    fields = {
+        f["name"]: f
+        for f in ok(server, "collections/describe", {"collectionName": books})["fields"]
+    }
+    assert {"key": "max_length", "value": "128"} in fields["title"]["params"]
+    ok(
+        server,
+        "collections/fields/add",
+        {
+            "collectionName": books,
+            "schema": {
+                "fieldName": "extra",
+                "dataType": "Int32",
+                "nullable": True,
+                "defaultValue": 7,
+            },
+        },
+    )
+    row = ok(server, "entities/get", {"collectionName": books, "id": 1, "outputFields": ["extra"]})
+    assert row == [{"id": 1, "extra": 7}]
+    struct = post(
+        server,
+        "collections/struct_fields/add",
+        {"collectionName": books, "schema": {"fieldName": "s", "dataType": "ArrayOfStruct"}},
+    )
+    assert struct["code"] != 0 and "not supported by Elanus" in struct["message"]
+
+    ok(
+        server,
+        "indexes/alter_properties",
+        {"collectionName": books, "indexName": "v_idx", "properties": {"mmap.enabled": True}},
+    )
+    described = ok(server, "indexes/describe", {"collectionName": books, "indexName": "v_idx"})[0]
+    assert described["mmap.enabled"] == "true" and described["indexType"] == "HNSW"
+    params = {p["key"]: p["value"] for p in described["indexParams"]}
+    assert params["index_type"] == "HNSW" and params["metric_type"] == "L2"
+    ok(
+        server,
+        "indexes/drop_properties",
+        {"collectionName": books, "indexName": "v_idx", "propertyKeys": ["mmap.enabled"]},
+    )
+    assert (
+        ok(server, "indexes/describe", {"collectionName": books, "indexName": "v_idx"})[0][
+            "mmap.enabled"
+        ]
+        == ""
+    )
+
+
+def test_run_analyzer_and_the_single_resource_group(server: ServerProcess, books: str) -> None:
+    result = ok(server, "common/run_analyzer", {"text": ["Hello World"], "withDetail": True})
+    tokens = result["results"][0]["tokens"]
+    assert [t["token"] for t in tokens] == ["hello", "world"] and tokens[1]["startOffset"] == 6
+    assert ok(server, "resource_groups/list", {}) == ["__default_resource_group"]
+    group = ok(server, "resource_groups/describe", {"name": "__default_resource_group"})
+    assert group["resource_group"]["num_loaded_replica"][books] == 1
+    refused: Any = post(server, "resource_groups/create", {"name": "rg1"})
+    assert refused["code"] != 0 and "not supported by Elanus" in refused["message"]
