@@ -39,6 +39,28 @@ def _parser() -> argparse.ArgumentParser:
         "against a process crash but not a power loss (env ELANUS_FSYNC=false)",
     )
     serve.add_argument(
+        "--no-rest-on-grpc-port",
+        action="store_const",
+        const=False,
+        dest="rest_on_grpc_port",
+        help="serve only gRPC on the gRPC port; REST, /healthz and /metrics stay on the "
+        "HTTP port (env ELANUS_REST_ON_GRPC_PORT=false)",
+    )
+    serve.add_argument(
+        "--tls-mode",
+        type=int,
+        choices=(0, 1, 2),
+        help="0 no TLS, 1 one-way, 2 mutual (common.security.tlsMode; env ELANUS_TLS_MODE)",
+    )
+    serve.add_argument(
+        "--tls-cert", help="server certificate, PEM (tls.serverPemPath; env ELANUS_TLS_CERT)"
+    )
+    serve.add_argument("--tls-key", help="server key, PEM (tls.serverKeyPath; env ELANUS_TLS_KEY)")
+    serve.add_argument(
+        "--tls-ca",
+        help="CA that signs client certificates in mode 2 (tls.caPemPath; env ELANUS_TLS_CA)",
+    )
+    serve.add_argument(
         "--auth",
         action="store_const",
         const=True,
@@ -70,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "log_level": args.log_level,
                     "fsync": args.fsync,
                     "authorization_enabled": args.authorization_enabled,
+                    "rest_on_grpc_port": args.rest_on_grpc_port,
+                    "tls_mode": args.tls_mode,
+                    "tls_cert": args.tls_cert,
+                    "tls_key": args.tls_key,
+                    "tls_ca": args.tls_ca,
                 },
             )
             return serve(config)

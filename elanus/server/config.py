@@ -40,6 +40,16 @@ class ServerConfig:
     authorization_enabled: bool = False
     # root's password when root is first created (Milvus's default: "Milvus").
     default_root_password: str = "Milvus"
+    # Serve the HTTP app (REST v2, /healthz, /metrics) on the gRPC port too, as
+    # Milvus does; off, gRPC owns the port alone (docs/server.md has the cost).
+    rest_on_grpc_port: bool = True
+    # Milvus's common.security.tlsMode: 0 off, 1 one-way, 2 mutual (docs/security.md).
+    tls_mode: int = 0
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_ca: str = ""
+    # Milvus's common.security.internaltlsEnabled: read only to refuse it.
+    internal_tls: bool = False
 
     @property
     def address(self) -> str:
@@ -62,6 +72,12 @@ _YAML_KEYS: tuple[tuple[str, str], ...] = (
     ("elanus.fsync", "fsync"),
     ("common.security.authorizationEnabled", "authorization_enabled"),
     ("common.security.defaultRootPassword", "default_root_password"),
+    ("elanus.restOnGrpcPort", "rest_on_grpc_port"),
+    ("common.security.tlsMode", "tls_mode"),
+    ("tls.serverPemPath", "tls_cert"),
+    ("tls.serverKeyPath", "tls_key"),
+    ("tls.caPemPath", "tls_ca"),
+    ("common.security.internaltlsEnabled", "internal_tls"),
 )
 
 _ENV_KEYS: tuple[tuple[str, str], ...] = (
@@ -74,6 +90,11 @@ _ENV_KEYS: tuple[tuple[str, str], ...] = (
     ("ELANUS_SHUTDOWN_GRACE", "shutdown_grace"),
     ("ELANUS_FSYNC", "fsync"),
     ("ELANUS_AUTH", "authorization_enabled"),
+    ("ELANUS_REST_ON_GRPC_PORT", "rest_on_grpc_port"),
+    ("ELANUS_TLS_MODE", "tls_mode"),
+    ("ELANUS_TLS_CERT", "tls_cert"),
+    ("ELANUS_TLS_KEY", "tls_key"),
+    ("ELANUS_TLS_CA", "tls_ca"),
 )
 
 _TYPES = {f.name: f.type for f in fields(ServerConfig)}
@@ -139,4 +160,10 @@ def load_config(
     for attr, value in (overrides or {}).items():
         if value is not None:
             changes[attr] = _coerce(attr, value, "command line")
-    return replace(config, **changes)
+    config = replace(config, **changes)
+    if config.internal_tls:
+        raise ParameterError(
+            "common.security.internaltlsEnabled is not supported by Elanus: one process "
+            "has no internal connections to encrypt (tlsMode covers clients)"
+        )
+    return config

@@ -29,9 +29,18 @@ GRPC_OPTIONS: list[tuple[str, int]] = [
 
 
 class GrpcServer:
-    """Binds ``config.host:config.port``; ``stop`` lets in-flight requests finish."""
+    """Binds ``address`` (default ``config.host:config.port``; a ``unix:`` path
+    behind the one-port listener), with TLS when ``credentials`` are given;
+    ``stop`` lets in-flight requests finish."""
 
-    def __init__(self, engine: EngineAPI, config: ServerConfig) -> None:
+    def __init__(
+        self,
+        engine: EngineAPI,
+        config: ServerConfig,
+        *,
+        address: str | None = None,
+        credentials: grpc.ServerCredentials | None = None,
+    ) -> None:
         self.config = config
         self.service = ElanusMilvusService(engine)
         self._server = grpc.server(
@@ -42,9 +51,13 @@ class GrpcServer:
             maximum_concurrent_rpcs=None,
         )
         milvus_pb2_grpc.add_MilvusServiceServicer_to_server(self.service, self._server)
-        self.port = self._server.add_insecure_port(config.address)
+        address = address or config.address
+        if credentials is None:
+            self.port = self._server.add_insecure_port(address)
+        else:
+            self.port = self._server.add_secure_port(address, credentials)
         if self.port == 0:
-            raise StorageError(f"cannot listen on {config.address}: address in use or invalid")
+            raise StorageError(f"cannot listen on {address}: address in use or invalid")
 
     def start(self) -> None:
         self._server.start()

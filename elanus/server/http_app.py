@@ -81,7 +81,10 @@ def render_metrics(state: HttpState) -> str:
     return "\n".join(lines) + "\n"
 
 
-def create_http_app(state: HttpState) -> Starlette:
+def create_http_app(state: HttpState, *, rest: bool = True) -> Starlette:
+    """``rest=False`` leaves only /healthz and /metrics (the plaintext probe port of
+    a TLS server, which must not carry data)."""
+
     async def healthz(request: Request) -> Response:
         if state.ready:
             return PlainTextResponse("OK")
@@ -94,25 +97,38 @@ def create_http_app(state: HttpState) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
-            *rest_routes(lambda: state.engine),
+            *(rest_routes(lambda: state.engine) if rest else []),
         ],
         middleware=[Middleware(RestAuthMiddleware, engine_of=lambda: state.engine)],
     )
 
 
 class HttpServer:
-    """uvicorn serving the app on ``host:port`` from a daemon thread."""
+    """uvicorn serving the app on ``host:port`` (or the Unix socket ``unix_path``,
+    behind the one-port listener) from a daemon thread; ``ssl_options`` are
+    uvicorn's TLS settings (``tls.uvicorn_ssl_options``)."""
 
-    def __init__(self, state: HttpState, host: str, port: int) -> None:
+    def __init__(
+        self,
+        state: HttpState,
+        host: str,
+        port: int,
+        *,
+        unix_path: str | None = None,
+        rest: bool = True,
+        ssl_options: dict[str, Any] | None = None,
+    ) -> None:
         self.state = state
-        self.address = f"{host}:{port}"
+        self.address = unix_path or f"{host}:{port}"
+        self._unix_path = unix_path
         config = uvicorn.Config(
-            create_http_app(state),
+            create_http_app(state, rest=rest),
             host=host,
             port=port,
             log_level="warning",
             access_log=False,
             lifespan="off",
+            **(ssl_options or {}),
         )
         self._server = uvicorn.Server(config)
         self._host = host
@@ -122,12 +138,18 @@ class HttpServer:
     def _bind(self) -> socket.socket:
         # Bound here, in the caller's thread, so a busy port is an error the caller
         # sees rather than an exit inside uvicorn's thread.
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        if self._unix_path is not None:
+            family = socket.AF_UNIX
+        else:
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, self.port))
-            sock.listen(128)
+            if self._unix_path is not None:
+                sock.bind(self._unix_path)
+            else:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((self._host, self.port))
+            sock.listen(1024)
         except OSError as exc:
             sock.close()
             raise StorageError(
@@ -138,7 +160,8 @@ class HttpServer:
     def start(self, timeout: float = 10.0) -> None:
         """Listen, or raise ``StorageError`` if the port cannot be bound."""
         sock = self._bind()
-        self.port = int(sock.getsockname()[1])
+        if self._unix_path is None:
+            self.port = int(sock.getsockname()[1])
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="elanus-http", daemon=True
         )

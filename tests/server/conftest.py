@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +48,13 @@ class ServerProcess:
         return self.process.wait(timeout=timeout)
 
 
-def start_server(data_dir: Path, port: int | None = None, timeout: float = 60.0) -> ServerProcess:
+def start_server(
+    data_dir: Path,
+    port: int | None = None,
+    timeout: float = 60.0,
+    extra_args: Sequence[str] = (),
+) -> ServerProcess:
+    """``extra_args`` are more ``elanus serve`` flags (TLS, port sharing)."""
     port = port or free_port()
     http_port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -68,6 +74,7 @@ def start_server(data_dir: Path, port: int | None = None, timeout: float = 60.0)
             "127.0.0.1",
             "--max-workers",
             "8",
+            *extra_args,
         ],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
