@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
-from elanus.errors import ElanusError, ParameterError
+from elanus.engine.api import DEFAULT_DATABASE, CollectionInfo, EngineAPI
+from elanus.errors import CollectionNotFound, ElanusError, ParameterError
 from elanus.schema.validate import validate_name
 from elanus.server.errors import wire_message
 
@@ -34,6 +34,7 @@ __all__ = [
     "RestBody",
     "RestHandler",
     "consistency_level",
+    "describe",
     "endpoint",
     "error_reply",
     "go_text",
@@ -244,6 +245,17 @@ def consistency_level(value: Any) -> str | None:
     if value not in _LEVELS:
         raise invalid(", ".join(_LEVELS), value, f"{_LEVEL_HINT}, default: Bounded")
     return str(value)
+
+
+def describe(engine: EngineAPI, db: str, name: str) -> CollectionInfo:
+    """``describe_collection`` worded as Milvus's DescribeCollection when the
+    collection is missing ("can't find collection[database=..][collection=..]")."""
+    try:
+        return engine.describe_collection(db, name)
+    except CollectionNotFound:
+        raise CollectionNotFound(
+            f"can't find collection[database={db}][collection={name}]"
+        ) from None
 
 
 def parse_body(raw: bytes, header_db: str = "", allow_int64: bool = False) -> RestBody:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+from pymilvus.grpc_gen import schema_pb2
 
 from elanus.engine.api import EngineAPI
 from elanus.engine.requests import (
+    FunctionScoreSpec,
     HybridSearchRequest,
     QueryRequest,
     RankerSpec,
@@ -15,14 +19,18 @@ from elanus.engine.requests import (
 from elanus.engine.search_by_key import PrimaryKeyQueries
 from elanus.errors import DataError, ElanusError, NotSupportedError, ParameterError
 from elanus.schema import CollectionSchema, FieldSchema
+from elanus.server.convert_search import function_score_from_proto
 from elanus.server.rest_body import (
     InvalidJson,
     MissingParameter,
     Reply,
     RestBody,
     consistency_level,
+    describe,
     endpoint,
+    go_text,
 )
+from elanus.server.rest_schema import function_proto
 from elanus.server.rest_values import (
     columns_from_rows,
     int64_text,
@@ -46,7 +54,9 @@ class InvalidInsertData(ParameterError):
 
 
 def _schema(engine: EngineAPI, body: RestBody) -> CollectionSchema:
-    return engine.describe_collection(body.db, body.collection).schema
+    """The collection's schema, read first as Milvus's REST layer reads it (so a
+    missing collection is worded as its DescribeCollection words it)."""
+    return describe(engine, body.db, body.collection).schema
 
 
 def _consistency(body: RestBody) -> str | None:
@@ -149,6 +159,7 @@ def delete(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
     ids = _ids(body.value("id"))
     if not filter_text and not ids:
         body.text("filter")  # required, as Milvus binds it
+    _schema(engine, body)
     result = engine.delete(
         body.db,
         collection,
@@ -172,6 +183,7 @@ def _output_fields(body: RestBody) -> list[str] | None:
 
 def _query(engine: EngineAPI, body: RestBody, ids: list[Any] | None) -> list[dict[str, Any]]:
     collection = body.collection
+    schema = _schema(engine, body)
     outputs = _output_fields(body)
     counting = (
         outputs is not None and len(outputs) == 1 and outputs[0].strip().lower() == "count(*)"
@@ -188,7 +200,7 @@ def _query(engine: EngineAPI, body: RestBody, ids: list[Any] | None) -> list[dic
         consistency_level=_consistency(body),
     )
     result = engine.query(body.db, collection, request)
-    return query_rows(_schema(engine, body), result, body.allow_int64)
+    return query_rows(schema, result, body.allow_int64)
 
 
 @endpoint("entities/query")
@@ -249,6 +261,26 @@ def _vectors(schema: CollectionSchema, anns: str, data: Any) -> Any:
         raise InvalidJson(f"can only accept json format request, error: {exc}") from None
 
 
+def _function_score(body: RestBody) -> FunctionScoreSpec | None:
+    """``functionScore``: rerank functions, read as the gRPC ``function_score``."""
+    raw = body.value("functionScore")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise InvalidJson(
+            "can only accept json format request, error: functionScore must be an object"
+        )
+    functions = raw.get("functions") or []
+    if not functions:
+        return None
+    if body.value("functionChains"):
+        raise ParameterError("function_score and function_chains cannot be used together")
+    score = schema_pb2.FunctionScore(functions=[function_proto(f) for f in functions])
+    for key, value in dict(raw.get("params") or {}).items():
+        score.params.add(key=str(key), value=go_text(value))
+    return function_score_from_proto(score)
+
+
 def _refuse_chains(body: RestBody, hybrid: bool) -> None:
     if body.value("functionChains"):
         if hybrid:
@@ -258,9 +290,6 @@ def _refuse_chains(body: RestBody, hybrid: bool) -> None:
         if hybrid:
             raise ParameterError("searchAggregation is not supported for hybrid search")
         raise NotSupportedError("not supported by Elanus: searchAggregation")
-    score = body.value("functionScore")
-    if isinstance(score, Mapping) and score.get("functions"):
-        raise NotSupportedError("not supported by Elanus: functionScore over REST")
 
 
 def _one_search(
@@ -317,7 +346,10 @@ def search(engine: EngineAPI, body: RestBody) -> Reply:
     _consistency(body)
     schema = _schema(engine, body)
     _refuse_chains(body, hybrid=False)
+    ranker = _function_score(body)
     request = _one_search(schema, body, body, "searchParams")
+    if ranker is not None:
+        request = replace(request, ranker=ranker)
     results = engine.search(body.db, collection, request)
     return _hits(schema, results, body, request.group_by_field)
 
@@ -341,9 +373,12 @@ def hybrid_search(engine: EngineAPI, body: RestBody) -> Reply:
             raise ParameterError("searchAggregation is not supported for hybrid search")
     schema = _schema(engine, body)
     group_by = body.optional_text("groupingField") or None
+    score = _function_score(body)
+    if score is not None and len(score.functions) != 1:
+        raise NotSupportedError("hybrid search with more than one rank function")
     request = HybridSearchRequest(
         requests=[_one_search(schema, body.with_raw(leg), body, "params") for leg in legs],
-        ranker=_ranker(body.get("rerank")),
+        ranker=score.functions[0] if score is not None else _ranker(body.get("rerank")),
         limit=body.integer("limit", DEFAULT_LIMIT) or DEFAULT_LIMIT,
         offset=body.integer("offset", 0),
         output_fields=body.text_list("outputFields"),

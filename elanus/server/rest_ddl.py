@@ -11,6 +11,7 @@ from elanus.server.rest_body import (
     MissingParameter,
     RestBody,
     consistency_level,
+    describe,
     endpoint,
     go_text,
     invalid,
@@ -149,7 +150,7 @@ def create_collection(engine: EngineAPI, body: RestBody) -> None:
 @endpoint("collections/describe")
 def describe_collection(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
     db, name = body.db, body.collection
-    info = engine.describe_collection(db, name)
+    info = describe(engine, db, name)
     # Milvus lists the indexes of the first vector field here.
     vectors = [f.name for f in info.schema.fields if f.dtype.is_vector]
     names = engine.list_indexes(db, name, vectors[0]) if vectors else []

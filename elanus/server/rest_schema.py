@@ -32,6 +32,7 @@ __all__ = [
     "collection_json",
     "field_from_json",
     "function_from_json",
+    "function_proto",
     "index_json",
     "index_specs",
     "load_state_name",
@@ -159,7 +160,8 @@ def _field_proto(raw: Any, auto_id: bool, outputs: set[str]) -> schema_pb2.Field
     return out
 
 
-def _function_proto(raw: Any) -> schema_pb2.FunctionSchema:
+def function_proto(raw: Any) -> schema_pb2.FunctionSchema:
+    """One ``functions`` entry as the wire's ``FunctionSchema`` (type names exact)."""
     if not isinstance(raw, Mapping):
         raise SchemaError("each schema function must be an object")
     fn = RestBody(raw)
@@ -188,7 +190,7 @@ def schema_from_json(raw: Mapping[str, Any], description: Any = None) -> Collect
         raise NotSupportedError("array of struct fields are not supported by Elanus")
     if body.value("externalSource") or body.value("externalSpec"):
         raise NotSupportedError("external collections are not supported by Elanus")
-    functions = [_function_proto(f) for f in body.get("functions", [])]
+    functions = [function_proto(f) for f in body.get("functions", [])]
     outputs = {name for fn in functions for name in fn.output_field_names}
     auto_id = body.flag("autoID")
     proto = schema_pb2.CollectionSchema(
@@ -209,7 +211,7 @@ def field_from_json(raw: Any) -> FieldSchema:
 
 
 def function_from_json(raw: Any) -> FunctionSchema:
-    return function_from_proto(_function_proto(raw))
+    return function_from_proto(function_proto(raw))
 
 
 _QUICK_TYPES = {
