@@ -7,19 +7,24 @@ from typing import Any
 from elanus.client import engines
 from elanus.client.admin import AdminMethods
 from elanus.client.data import DataMethods
+from elanus.client.guard import guard_methods, log_in
 from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
 from elanus.errors import ElanusError
 
 __all__ = ["MilvusClient"]
 
 
+@guard_methods
 class MilvusClient(AdminMethods, DataMethods):
     """Same methods, arguments, defaults and result shapes as ``pymilvus.MilvusClient``.
 
     ``uri`` is a local path (``"./milvus.db"``): the data directory, created when
     missing. Clients on one path in one process share one engine; the engine is
     closed when the last of them closes. Errors are ``elanus.errors`` classes,
-    each with Milvus's ``code`` and ``message``.
+    each with Milvus's ``code`` and ``message``. When the data directory has
+    authorization on, ``user``/``password`` (or ``token="user:password"``) must
+    name one of its users, and every method needs the privilege the server would
+    ask for (docs/security.md).
     """
 
     def __init__(
@@ -36,7 +41,9 @@ class MilvusClient(AdminMethods, DataMethods):
         self._closed = False
         self._engine: EngineAPI = engines.acquire(self._path, kwargs.pop("engine_options", None))
         self._db = DEFAULT_DATABASE
+        self._user: str | None = None
         try:
+            self._user = log_in(self._engine, user, password, token)
             if db_name:
                 self.use_database(db_name)
         except ElanusError:

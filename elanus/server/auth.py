@@ -16,12 +16,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
-from elanus.errors import AuthenticationError, PermissionDenied
+from elanus.engine.api import EngineAPI
+from elanus.errors import AuthenticationError
 from elanus.security.authn import AUTH_FAILURE, Authenticator
-from elanus.security.model import PUBLIC_ROLE, ROOT_USER
+from elanus.security.authz import authorize
+from elanus.security.model import ROOT_USER
 from elanus.security.passwords import verify_password
-from elanus.security.privileges import ANY, CLUSTER_LEVEL, RPC_PRIVILEGES, Needs
 
 __all__ = [
     "DEFAULT_ROOT_PASSWORD",
@@ -73,30 +73,6 @@ def token_from_metadata(metadata: Iterable[tuple[str, Any]] | None) -> str | Non
     return None
 
 
-def _field(request: Any, path: str) -> Any:
-    value = request
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        else:
-            value = getattr(value, part, None)
-        if value is None:
-            return None
-    return value
-
-
-def object_names(needs: Needs, request: Any) -> list[str]:
-    """The names of the objects a request touches (``*`` for global requests)."""
-    if needs.field is None:
-        return [ANY]
-    value = _field(request, needs.field)
-    if value is None or value == "":
-        return [ANY]
-    if isinstance(value, str | bytes):
-        return [_text(value)]
-    return [_text(v) for v in value] or [ANY]
-
-
 class Doorkeeper:
     def __init__(self) -> None:
         self.authenticator = Authenticator()
@@ -124,28 +100,11 @@ class Doorkeeper:
             claimed = (token or "").partition(":")[0]
             engine.audit("login_failure", claimed, rpc=rpc)
             raise
-        needs = RPC_PRIVILEGES.get(rpc, Needs("Global", "All"))
-        if needs is None or user == ROOT_USER:
-            return user
-        db = db or DEFAULT_DATABASE
-        if needs.privilege in CLUSTER_LEVEL:
-            db = ANY
-        if rpc == "RenameCollection" and (_field(request, "newDBName") or db) != db:
-            db = ANY
-        names = object_names(needs, request)
-        if needs.object_type == "User" and names == [user]:
-            return user
-        if rpc == "SelectGrant":
-            role = _field(request, "entity.role.name")
-            if role and role in (*state.roles_of(user), PUBLIC_ROLE):
-                return user
-        if all(state.allows(user, needs.object_type, needs.privilege, n, db) for n in names):
-            return user
-        raise PermissionDenied(
-            f"Privilege{needs.privilege}: permission deny to {user} in the `{db}` database"
-        )
+        authorize(state, user, rpc, request, db)
+        return user
 
     def audit_success(self, engine: EngineAPI, rpc: str, request: Any, user: str, db: str) -> None:
         target = _AUDITED_DROPS.get(rpc)
         if target is not None:
-            engine.audit(rpc, user, database=db, name=_text(_field(request, target) or ""))
+            name = getattr(request, target, "") if not isinstance(request, dict) else ""
+            engine.audit(rpc, user, database=db, name=_text(name or ""))

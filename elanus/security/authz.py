@@ -1,0 +1,68 @@
+"""Authorisation against the privilege table: does this caller hold what this
+request needs? One function for every door (gRPC, REST, the embedded client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elanus.errors import PermissionDenied
+from elanus.security.model import PUBLIC_ROLE, ROOT_USER, RbacState
+from elanus.security.privileges import ANY, CLUSTER_LEVEL, RPC_PRIVILEGES, Needs
+
+__all__ = ["authorize", "object_names"]
+
+DEFAULT_DATABASE = "default"
+# What an RPC missing from the table needs: only root and admin pass.
+_UNLISTED = Needs("Global", "All")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _field(request: Any, path: str) -> Any:
+    value = request
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+def object_names(needs: Needs, request: Any) -> list[str]:
+    """The names of the objects a request touches (``*`` for global requests)."""
+    if needs.field is None:
+        return [ANY]
+    value = _field(request, needs.field)
+    if value is None or value == "":
+        return [ANY]
+    if isinstance(value, str | bytes):
+        return [_text(value)]
+    return [_text(v) for v in value] or [ANY]
+
+
+def authorize(state: RbacState, user: str, rpc: str, request: Any, db: str) -> None:
+    """Return if ``user`` may make ``request`` (the RPC ``rpc``) in database ``db``;
+    else raise ``PermissionDenied`` worded as Milvus words it. As in Milvus, users
+    may always act on themselves (their own password, their own description) and
+    read the grants of their own roles."""
+    needs = RPC_PRIVILEGES.get(rpc, _UNLISTED)
+    if needs is None or user == ROOT_USER:
+        return
+    db = db or DEFAULT_DATABASE
+    if needs.privilege in CLUSTER_LEVEL:
+        db = ANY
+    if rpc == "RenameCollection" and (_field(request, "newDBName") or db) != db:
+        db = ANY
+    names = object_names(needs, request)
+    if needs.object_type == "User" and names == [user]:
+        return
+    if rpc == "SelectGrant":
+        role = _field(request, "entity.role.name")
+        if role and role in (*state.roles_of(user), PUBLIC_ROLE):
+            return
+    if all(state.allows(user, needs.object_type, needs.privilege, n, db) for n in names):
+        return
+    raise PermissionDenied(
+        f"Privilege{needs.privilege}: permission deny to {user} in the `{db}` database"
+    )

@@ -1,0 +1,74 @@
+"""The embedded client over a data directory with authorization on: the same
+users, roles and privilege table as the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import elanus
+from elanus.engine.engine import Engine
+from elanus.errors import AuthenticationError, PermissionDenied
+from elanus.security import rbac
+
+
+def _protected(path: Path) -> None:
+    with Engine.open(str(path)) as engine:
+        engine.enable_authorization("Milvus")
+        for change in (
+            lambda s: rbac.create_user(s, "alice", "alice-pass"),
+            lambda s: rbac.create_role(s, "reader"),
+            lambda s: rbac.add_user_to_role(s, "alice", "reader"),
+        ):
+            engine.update_security(change, event="setup", user="root")
+        grant = rbac.v1_grant(
+            engine.security_state(), "reader", "Collection", "docs", "Query", "default"
+        )
+        engine.update_security(lambda s: rbac.grant(s, grant), event="grant", user="root")
+
+
+def test_a_protected_directory_needs_a_credential(tmp_path: Path) -> None:
+    _protected(tmp_path / "db")
+    with pytest.raises(AuthenticationError, match="auth check failure"):
+        elanus.MilvusClient(str(tmp_path / "db"))
+    with pytest.raises(AuthenticationError):
+        elanus.MilvusClient(str(tmp_path / "db"), user="alice", password="wrong-pass")
+    with elanus.MilvusClient(str(tmp_path / "db"), token="root:Milvus") as root:
+        root.create_collection("docs", dimension=2)
+        root.insert("docs", [{"id": 1, "vector": [0.0, 1.0]}])
+
+
+def test_privileges_apply_to_every_method(tmp_path: Path) -> None:
+    _protected(tmp_path / "db")
+    with elanus.MilvusClient(str(tmp_path / "db"), token="root:Milvus") as root:
+        root.create_collection("docs", dimension=2)
+        root.create_collection("other", dimension=2)
+        root.insert("docs", [{"id": 1, "vector": [0.0, 1.0]}])
+    with elanus.MilvusClient(str(tmp_path / "db"), user="alice", password="alice-pass") as alice:
+        assert [r["id"] for r in alice.query("docs", filter="id >= 0")] == [1]
+        with pytest.raises(PermissionDenied) as err:
+            alice.insert("docs", [{"id": 2, "vector": [1.0, 0.0]}])
+        assert (
+            str(err.value) == "PrivilegeInsert: permission deny to alice in the `default` database"
+        )
+        with pytest.raises(PermissionDenied, match="PrivilegeQuery"):
+            alice.query("other", filter="id >= 0")
+        with pytest.raises(PermissionDenied, match="PrivilegeDropCollection"):
+            alice.drop_collection("docs")
+        alice.describe_collection("docs")  # public holds DescribeCollection
+
+
+def test_an_unprotected_directory_ignores_credentials(tmp_path: Path) -> None:
+    with elanus.MilvusClient(str(tmp_path / "db"), token="anyone:anything") as client:
+        client.create_collection("c", dimension=2)
+        assert client.list_collections() == ["c"]
+
+
+def test_every_public_method_is_guarded_or_local() -> None:
+    from elanus.client.guard import CLIENT_RPCS, LOCAL_METHODS
+    from elanus.security.privileges import RPC_PRIVILEGES
+
+    public = {n for n in dir(elanus.MilvusClient) if not n.startswith("_")}
+    assert public - set(CLIENT_RPCS) - LOCAL_METHODS == set()
+    assert all(rpc in RPC_PRIVILEGES for rpc in CLIENT_RPCS.values())
