@@ -143,9 +143,10 @@ def prepare_venv(suite: Path, venv: Path) -> Path:
     return python
 
 
-def start_server(work: Path) -> tuple[subprocess.Popen, int, int, IO[str]]:
-    """``elanus serve`` on free ports over ``work/elanus-data``, its log in
-    ``work/server.log``; returns the process, its gRPC and HTTP ports and the open log."""
+def start_server(work: Path, auth: bool = False) -> tuple[subprocess.Popen, int, int, IO[str]]:
+    """``elanus serve`` on free ports over ``work/elanus-data`` (with ``--auth``
+    when ``auth``), its log in ``work/server.log``; returns the process, its gRPC
+    and HTTP ports and the open log."""
     port = free_port()
     http_port = free_port()
     data = work / "elanus-data"
@@ -168,6 +169,7 @@ def start_server(work: Path) -> tuple[subprocess.Popen, int, int, IO[str]]:
             str(port),
             "--http-port",
             str(http_port),
+            *(["--auth"] if auth else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=server_log,
@@ -291,8 +293,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--output", type=Path, default=ROOT / "docs" / "compatibility.md")
     ap.add_argument("--jobs", type=int, default=1, help="files run at the same time")
+    ap.add_argument(
+        "--auth",
+        action="store_true",
+        help="serve with --auth and run the RBAC-tagged tests (test_milvus_client_rbac.py) "
+        "as root with the suite's --user/--password/--token",
+    )
     args = ap.parse_args(argv)
     levels = ["L0"] if args.testcases else args.levels.split(",")
+    if args.auth:
+        EXCLUDED_TAGS.discard("RBAC")
+        levels = ["RBAC"]
+        args.files = args.files or ["test_milvus_client_rbac.py"]
     python = prepare_venv(args.suite, args.venv)
     work = Path(tempfile.mkdtemp(prefix="milvus-suite-"))
     shutil.copytree(args.suite, work, dirs_exist_ok=True)
@@ -311,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         files = args.files or MILVUS_CLIENT_FILES
         base = "milvus_client"
-    server, port, _, server_log = start_server(work)
+    server, port, _, server_log = start_server(work, auth=args.auth)
     results: dict[str, list[dict]] = {}
     try:
         wait_for_port(port)
@@ -326,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--uri",
                 f"http://127.0.0.1:{port}",
             ]
+            if args.auth:
+                suite_args += ["--user", "root", "--password", "Milvus", "--token", "root:Milvus"]
             rows = run_file(python, work, f"{base}/{rel}", suite_args, levels, args.timeout)
             print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
             return rows
@@ -346,9 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     section = (
         "ORM-style testcases/ (L0)" if args.testcases else "MilvusClient tests (milvus_client/)"
     )
+    if args.auth:
+        section = "RBAC tests (milvus_client/, tag RBAC, server with --auth)"
     body = (
         f"Run {time.strftime('%Y-%m-%d')} with `python scripts/milvus_suite.py"
-        f"{' --testcases' if args.testcases else ''}`, suite at commit 88f357a34558, excluding tags "
+        f"{' --testcases' if args.testcases else ''}{' --auth' if args.auth else ''}`, suite at commit 88f357a34558, excluding tags "
         f"{', '.join(sorted(EXCLUDED_TAGS))}. A test counts as passed when none of its phases failed.\n\n"
         f"{table}\n"
     )
