@@ -55,9 +55,10 @@ def repair_data_dir(root: str) -> RepairReport:
                     actions.append(
                         f"segment {segment_id} ({gone.reason}) left the manifest, moved to {where}"
                     )
-                if store.unavailable:
-                    store.unavailable.clear()
-                    store.commit(data.sealed)
+                store.unavailable.clear()
+                # a checkpoint over everything logged: the manifest then agrees with
+                # the log again, so a gap an open found is not found again
+                data.flush(force=True)
                 for problem in store.recorded_damage:
                     actions.append(f"acknowledged: {problem}")
                 store.clear_recorded_damage()

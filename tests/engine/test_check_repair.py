@@ -14,7 +14,7 @@ from elanus.engine.engine import Engine
 from elanus.engine.requests import QueryRequest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine_helpers import visible  # noqa: E402
+from engine_helpers import rows, simple_schema, visible  # noqa: E402
 from test_damaged_files import OPTS, _forget_checksums, flip, segment_dirs, two_segments  # noqa: E402
 from test_wal_sequence_recovery import _sealed_then_unsealed, empty_wal  # noqa: E402
 
@@ -126,3 +126,23 @@ def test_check_and_repair_refuse_a_directory_a_live_process_holds(
         )
     assert done.returncode == 2
     assert "in use by process" in done.stderr
+
+
+def test_after_repair_a_wal_gap_is_not_found_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    e = Engine.open(str(tmp_path))
+    e.create_collection("default", "c", simple_schema())
+    e.insert("default", "c", *rows([1, 2], 1))
+    e.flush("default", "c")
+    e.insert("default", "c", *rows([3], 1))
+    e.close()
+    (wal,) = sorted(tmp_path.glob("collections/*/wal/*.wal"))
+    seq = int(wal.name.split(".")[0])
+    wal.rename(wal.with_name(f"{seq + 5:020d}.wal"))
+    code, out = run(capsys, "check", str(tmp_path))
+    assert code == 1 and "are lost" in out
+    assert run(capsys, "repair", str(tmp_path))[0] == 0
+    with Engine.open(str(tmp_path)) as e:
+        assert not e.storage_health("default", "c").degraded
+    assert run(capsys, "check", str(tmp_path))[0] == 0
