@@ -118,9 +118,7 @@ class _Checker:
         cases = list_lost_found(self.fs, self.layout)
         if cases:
             self.add(NOTE, self.layout.lost_found_dir, f"holds {len(cases)} item(s) set aside")
-        return CheckReport(
-            self.layout.root, tuple(self.findings), self.collections, self.segments
-        )
+        return CheckReport(self.layout.root, tuple(self.findings), self.collections, self.segments)
 
     def _catalog(self) -> dict[int, CollectionRecord] | None:
         path = self.layout.catalog_path
@@ -228,7 +226,9 @@ class _Checker:
 
     def _segment(self, record: CollectionRecord, label: str, entry: SegmentEntry) -> None:
         path = self.layout.resolve(record.collection_id, entry.path)
-        remedy = "repair moves the segment to lost+found (its rows are then gone from the collection)"
+        remedy = (
+            "repair moves the segment to lost+found (its rows are then gone from the collection)"
+        )
         verified = "segment.json" in entry.checksums
         try:
             if verified:

@@ -98,9 +98,10 @@ def test_a_damaged_segment_file_makes_only_that_segment_unavailable(
         path.unlink()
     with Engine.open(str(tmp_path), **OPTS) as e:
         assert e.storage_health("default", "c").unavailable_segments == (int(seg_b.name),)
-        assert "segments unavailable" in e.describe_collection("default", "c").properties[
-            "storage.status"
-        ]
+        assert (
+            "segments unavailable"
+            in e.describe_collection("default", "c").properties["storage.status"]
+        )
         with pytest.raises(StorageError, match=seg_b.name):
             strong(e)
         assert bounded(e) == list(range(5, 50))
