@@ -20,6 +20,7 @@ from elanus.engine.search_by_key import PrimaryKeyQueries
 from elanus.errors import DataError, ElanusError, NotSupportedError, ParameterError
 from elanus.schema import CollectionSchema, FieldSchema
 from elanus.server.convert_search import function_score_from_proto
+from elanus.server.rest_array_ops import apply_field_ops, field_ops
 from elanus.server.rest_body import (
     InvalidJson,
     MissingParameter,
@@ -77,8 +78,7 @@ def _filter_params(body: RestBody) -> dict[str, Any] | None:
 # --- writes --------------------------------------------------------------------------
 
 
-def _rows(engine: EngineAPI, body: RestBody) -> tuple[CollectionSchema, dict[str, Any], int]:
-    schema = _schema(engine, body)
+def _given_rows(body: RestBody) -> list[Mapping[str, Any]]:
     rows = body.value("data")
     if rows is None or rows == []:
         raise MissingParameter(
@@ -91,11 +91,15 @@ def _rows(engine: EngineAPI, body: RestBody) -> tuple[CollectionSchema, dict[str
         raise InvalidJson(
             "can only accept json format request, error: data must be a list of row objects"
         )
+    return rows
+
+
+def _columns(schema: CollectionSchema, rows: list[Mapping[str, Any]]) -> tuple[dict[str, Any], int]:
     try:
         columns, num_rows = columns_from_rows(schema, rows)
     except DataError as exc:
         raise InvalidInsertData(f"fail to deal the insert data, error: {exc}") from None
-    return schema, columns, num_rows
+    return columns, num_rows
 
 
 def _write_error(exc: DataError) -> ElanusError:
@@ -111,7 +115,8 @@ def _keys(schema: CollectionSchema, ids: Any, allow_int64: bool) -> list[Any]:
 
 @endpoint("entities/insert")
 def insert(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
-    schema, columns, num_rows = _rows(engine, body)
+    schema = _schema(engine, body)
+    columns, num_rows = _columns(schema, _given_rows(body))
     try:
         result = engine.insert(
             body.db, body.collection, columns, num_rows, body.optional_text("partitionName") or None
@@ -126,9 +131,12 @@ def insert(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
 
 @endpoint("entities/upsert")
 def upsert(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
-    if body.value("fieldOps"):
-        raise NotSupportedError("not supported by Elanus: fieldOps (array partial-update ops)")
-    schema, columns, num_rows = _rows(engine, body)
+    schema = _schema(engine, body)
+    rows: list[Mapping[str, Any]] = _given_rows(body)
+    ops = field_ops(schema, body.value("fieldOps"))
+    if ops:
+        rows = list(apply_field_ops(engine, body.db, body.collection, schema, rows, ops))
+    columns, num_rows = _columns(schema, rows)
     try:
         result = engine.upsert(
             body.db,

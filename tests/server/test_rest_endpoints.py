@@ -209,3 +209,54 @@ def test_run_analyzer_and_the_single_resource_group(server: ServerProcess, books
     assert group["resource_group"]["num_loaded_replica"][books] == 1
     refused: Any = post(server, "resource_groups/create", {"name": "rg1"})
     assert refused["code"] != 0 and "not supported by Elanus" in refused["message"]
+
+
+def test_field_ops_append_to_and_remove_from_stored_arrays(server: ServerProcess) -> None:
+    name = "ep_arrays"
+    schema = {
+        "fields": [
+            {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+            {"fieldName": "title", "dataType": "VarChar", "elementTypeParams": {"max_length": 16}},
+            {
+                "fieldName": "tags",
+                "dataType": "Array",
+                "elementDataType": "Int64",
+                "elementTypeParams": {"max_capacity": 4},
+            },
+            {"fieldName": "v", "dataType": "FloatVector", "elementTypeParams": {"dim": DIM}},
+        ]
+    }
+    index = [{"fieldName": "v", "metricType": "L2"}]
+    ok(
+        server,
+        "collections/create",
+        {"collectionName": name, "schema": schema, "indexParams": index},
+    )
+    rows = [
+        {"id": i, "title": f"r{i}", "tags": [1, 2, 1], "v": v} for i, v in enumerate(vectors(2, 4))
+    ]
+    ok(server, "entities/insert", {"collectionName": name, "data": rows})
+
+    def upsert(data: list[dict[str, Any]], ops: list[dict[str, str]]) -> dict[str, Any]:
+        body = {"collectionName": name, "data": data, "partialUpdate": True, "fieldOps": ops}
+        return post(server, "entities/upsert", body)
+
+    assert (
+        upsert([{"id": 0, "tags": [3]}], [{"fieldName": "tags", "op": "ARRAY_APPEND"}])["code"] == 0
+    )
+    assert (
+        upsert([{"id": 1, "tags": [1]}], [{"fieldName": "tags", "op": "array_remove"}])["code"] == 0
+    )
+    got = ok(
+        server,
+        "entities/query",
+        {"collectionName": name, "filter": "id >= 0", "outputFields": ["tags", "title"]},
+    )
+    assert {r["id"]: r["tags"] for r in got} == {0: [1, 2, 1, 3], 1: [2]}
+    assert {r["title"] for r in got} == {"r0", "r1"}
+    too_long = upsert([{"id": 0, "tags": [4]}], [{"fieldName": "tags", "op": "ARRAY_APPEND"}])
+    assert too_long["code"] != 0 and "capacity" in too_long["message"]
+    wrong = upsert([{"id": 0, "title": "x"}], [{"fieldName": "title", "op": "ARRAY_APPEND"}])
+    assert 'op ARRAY_APPEND requires Array field, but field "title" is VarChar' in wrong["message"]
+    unknown = upsert([{"id": 0, "tags": [1]}], [{"fieldName": "tags", "op": "ARRAY_POP"}])
+    assert "unsupported partial update op: ARRAY_POP" in unknown["message"]
