@@ -247,6 +247,11 @@ class _Checker:
                     path,
                     f"{label}: written before checksums were kept; structure checked only",
                 )
+            rows = read_segment(self.fs, path, record.schema).num_rows
+            if rows != entry.num_rows:
+                raise StorageError(
+                    f"segment.json says {rows} rows, the manifest entry {entry.num_rows}"
+                )
         except StorageError as exc:
             self.add(DAMAGE, path, f"{label}: {exc}", remedy)
             return

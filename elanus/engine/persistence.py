@@ -336,6 +336,10 @@ class CollectionStorage:
         files = read_segment(self.fs, path, schema)
         if not verified:
             check_segment(files)
+        if files.num_rows != entry.num_rows:
+            raise StorageError(
+                f"segment {path} holds {files.num_rows} rows, its manifest entry {entry.num_rows}"
+            )
         seg = SealedSegment(entry.segment_id, entry.partition, schema, files)
         name = entry.deletes_file or DELETES_FILE
         deletes = read_segment_deletes(
