@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--endpoint", help="a running server's URL instead of starting one")
     ap.add_argument("--output", type=Path, default=ROOT / "docs" / "compatibility.md")
     ap.add_argument("--jobs", type=int, default=1, help="files run at the same time")
+    ap.add_argument("--workers", type=int, default=1, help="pytest-xdist workers within each file")
     args = ap.parse_args(argv)
     levels = args.levels.split(",")
     python = suite_venv(args.suite, args.venv)
@@ -121,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
 
         def one(rel: str) -> list[dict]:
             t0 = time.time()
-            rows = run_file(
-                python, work, f"testcases/{rel}", ["--endpoint", endpoint], levels, args.timeout
-            )
+            suite_args = ["--endpoint", endpoint]
+            if args.workers > 1:
+                suite_args += ["-n", str(args.workers)]
+            rows = run_file(python, work, f"testcases/{rel}", suite_args, levels, args.timeout)
             print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
             return rows
 
