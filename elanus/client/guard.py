@@ -12,7 +12,7 @@ from typing import Any
 
 from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
 from elanus.security.authn import Authenticator
-from elanus.security.authz import authorize
+from elanus.security.authz import authorize, visible_collections, visible_databases
 
 __all__ = ["CLIENT_RPCS", "LOCAL_METHODS", "guard_methods", "log_in"]
 
@@ -118,7 +118,16 @@ def _guard(name: str, rpc: str, method: Callable[..., Any]) -> Callable[..., Any
             if view["newDBName"] == "":
                 view["newDBName"] = db
             authorize(self._engine.security_state(), user, rpc, view, db)
-        return method(self, *args, **kwargs)
+        result = method(self, *args, **kwargs)
+        if user is not None and name in ("list_databases", "list_collections"):
+            state = self._engine.security_state()
+            if name == "list_databases":
+                keep = visible_databases(state, user)
+            else:
+                keep = visible_collections(state, user, db)
+            if keep is not None:
+                result = [n for n in result if n in keep]
+        return result
 
     return guarded
 

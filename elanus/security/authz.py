@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from elanus.errors import PermissionDenied
-from elanus.security.model import PUBLIC_ROLE, ROOT_USER, RbacState
-from elanus.security.privileges import ANY, CLUSTER_LEVEL, RPC_PRIVILEGES, Needs
+from elanus.security.model import ADMIN_ROLE, PUBLIC_ROLE, ROOT_USER, RbacState
+from elanus.security.privileges import ALL, ANY, CLUSTER_LEVEL, RPC_PRIVILEGES, Needs
 
-__all__ = ["authorize", "object_names"]
+__all__ = ["authorize", "object_names", "visible_collections", "visible_databases"]
 
 DEFAULT_DATABASE = "default"
+COLLECTION_GROUPS = frozenset({"CollectionReadOnly", "CollectionReadWrite", "CollectionAdmin"})
 # What an RPC missing from the table needs: only root and admin pass.
 _UNLISTED = Needs("Global", "All")
 
@@ -66,3 +67,48 @@ def authorize(state: RbacState, user: str, rpc: str, request: Any, db: str) -> N
     raise PermissionDenied(
         f"Privilege{needs.privilege}: permission deny to {user} in the `{db}` database"
     )
+
+
+def visible_databases(state: RbacState, user: str) -> set[str] | None:
+    """The databases ``user`` sees listed (``None``: all), as Milvus decides it:
+    root and admin see all, others the databases their roles hold grants in
+    (``public`` does not count)."""
+    if user == ROOT_USER:
+        return None
+    roles = set(state.roles_of(user))
+    if ADMIN_ROLE in roles:
+        return None
+    found: set[str] = set()
+    for grant in state.grants:
+        if grant.role in roles and grant.role != PUBLIC_ROLE:
+            if grant.db_name == ANY:
+                return None
+            found.add(grant.db_name)
+    return found
+
+
+def visible_collections(state: RbacState, user: str, db: str) -> set[str] | None:
+    """The collections of ``db`` that ``user`` sees listed (``None``: all): those
+    its roles hold collection grants (or collection-level groups) on; ``All``
+    on Global shows every one."""
+    if user == ROOT_USER:
+        return None
+    roles = set(state.roles_of(user))
+    if ADMIN_ROLE in roles:
+        return None
+    found: set[str] = set()
+    for grant in state.grants:
+        if grant.role not in roles or grant.role == PUBLIC_ROLE:
+            continue
+        if grant.db_name not in (db, ANY):
+            continue
+        if grant.object_type == "Global" and grant.privilege == ALL:
+            return None
+        if grant.object_type != "Collection" and not (
+            grant.privilege in state.groups or grant.privilege in COLLECTION_GROUPS
+        ):
+            continue
+        if grant.object_name == ANY:
+            return None
+        found.add(grant.object_name)
+    return found

@@ -19,7 +19,7 @@ from typing import Any
 from elanus.engine.api import EngineAPI
 from elanus.errors import AuthenticationError
 from elanus.security.authn import AUTH_FAILURE, Authenticator
-from elanus.security.authz import authorize
+from elanus.security.authz import authorize, visible_collections, visible_databases
 from elanus.security.model import ROOT_USER
 from elanus.security.passwords import verify_password
 
@@ -34,6 +34,8 @@ log = logging.getLogger("elanus.server")
 
 DEFAULT_ROOT_PASSWORD = "Milvus"
 # RPCs whose success the audit log records, with the request field naming the object.
+# Listings filtered to what the caller may see, with the field holding the names.
+_LISTINGS = {"ListDatabases": "db_names", "ShowCollections": "collection_names"}
 _AUDITED_DROPS = {"DropDatabase": "db_name", "DropCollection": "collection_name"}
 
 
@@ -102,6 +104,31 @@ class Doorkeeper:
             raise
         authorize(state, user, rpc, request, db)
         return user
+
+    def filter_reply(self, engine: EngineAPI, rpc: str, reply: Any, user: str, db: str) -> Any:
+        """Listings show only what the caller may see, as Milvus lists them."""
+        if not user or rpc not in _LISTINGS:
+            return reply
+        state = engine.security_state()
+        if rpc == "ListDatabases":
+            keep = visible_databases(state, user)
+        else:
+            keep = visible_collections(state, user, db)
+        if keep is None:
+            return reply
+        names_field = _LISTINGS[rpc]
+        names = list(getattr(reply, names_field))
+        kept = [i for i, name in enumerate(names) if name in keep]
+        for field in reply.DESCRIPTOR.fields:
+            values = getattr(reply, field.name)
+            if field.name == "status" or not hasattr(values, "__len__"):
+                continue
+            if isinstance(values, str | bytes) or len(values) != len(names):
+                continue
+            chosen = [values[i] for i in kept]
+            del values[:]
+            values.extend(chosen)
+        return reply
 
     def audit_success(self, engine: EngineAPI, rpc: str, request: Any, user: str, db: str) -> None:
         target = _AUDITED_DROPS.get(rpc)

@@ -143,6 +143,7 @@ def rpc(handler: Handler) -> Callable[[Any, Any, grpc.ServicerContext], Message]
                 reply = _with_status(cls, success_status())
             elif cls is not common_pb2.Status:
                 reply.status.CopyFrom(success_status())
+            reply = self.doorkeeper.filter_reply(self.engine, name, reply, user, db)
             self.doorkeeper.audit_success(self.engine, name, request, user, db)
         except Exception as exc:
             ok = False

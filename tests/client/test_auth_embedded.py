@@ -57,6 +57,9 @@ def test_privileges_apply_to_every_method(tmp_path: Path) -> None:
         with pytest.raises(PermissionDenied, match="PrivilegeDropCollection"):
             alice.drop_collection("docs")
         alice.describe_collection("docs")  # public holds DescribeCollection
+        # Listings show what alice's roles hold grants on, as Milvus lists them.
+        assert alice.list_collections() == ["docs"]
+        assert alice.list_databases() == ["default"]
 
 
 def test_an_unprotected_directory_ignores_credentials(tmp_path: Path) -> None:

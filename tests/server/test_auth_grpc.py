@@ -254,3 +254,19 @@ def test_no_password_in_clear_on_disk_or_in_logs(
     audit = (tmp_path / "data" / "audit.log").read_text()
     assert re.search(r'"event": "login_failure".*"user": "carol"', audit)
     assert '"event": "update_password"' in audit
+
+
+def test_listings_show_what_the_user_holds_grants_on(
+    auth_server: ServerProcess, root: MilvusClient
+) -> None:
+    root.create_user("lister", "lister-pass")
+    root.create_role("listing")
+    root.grant_role("lister", "listing")
+    root.create_collection("seen", dimension=2)
+    root.create_collection("unseen", dimension=2)
+    user = MilvusClient(uri=auth_server.uri, user="lister", password="lister-pass")
+    assert user.list_databases() == [] and user.list_collections() == []
+    root.grant_privilege("listing", "Collection", "Query", "seen")
+    assert user.list_databases() == ["default"]
+    assert user.list_collections() == ["seen"]
+    assert set(root.list_collections()) >= {"seen", "unseen"}
