@@ -124,3 +124,18 @@ def test_a_clean_restart_is_not_degraded(tmp_path: Path) -> None:
         assert not e.storage_health("default", "c").degraded
         assert "storage.status" not in e.describe_collection("default", "c").properties
         assert len(visible(e)) == 200
+
+
+@pytest.mark.parametrize("damage", ["emptied", "deleted"])
+def test_losing_the_wal_of_a_never_sealed_collection_is_reported(
+    tmp_path: Path, damage: str
+) -> None:
+    e = Engine.open(str(tmp_path))
+    e.create_collection("default", "c", simple_schema())
+    e.insert("default", "c", *rows([1, 2, 3], 1))
+    crash(e)
+    DAMAGES[damage](tmp_path)
+    with Engine.open(str(tmp_path)) as e:
+        health = e.storage_health("default", "c")
+    assert health.degraded
+    assert any("unsealed writes are lost" in p for p in health.problems)
