@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "expr": {"schema", "expr"},
     "index": {"schema", "index"},
     "text": {"schema", "text"},
-    "security": {"security"},
+    "security": {"schema", "security"},
     "engine": LOWER | {"engine", "security"},
     "client": {"schema", "engine", "client", "security"},
     "server": {"schema", "engine", "server", "config", "security"},

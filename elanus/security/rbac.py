@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from elanus.errors import AuthenticationError, ParameterError, PermissionDenied, SecurityError
+from elanus.schema.validate import validate_name
 from elanus.security.model import (
     ADMIN_ROLE,
     DEFAULT_ROLES,
@@ -253,6 +254,10 @@ def v2_grant(
 ) -> Grant:
     """The grant a v2 request (role, privilege or group, database, collection) means."""
     role = check_role_name(role)
+    if db_name and db_name != ANY:
+        validate_name("database", db_name)
+    if collection_name and collection_name != ANY:
+        validate_name("collection", collection_name)
     if not privilege or not _known_privilege(state, privilege):
         raise SecurityError(f"not found the privilege name[{privilege}]")
     level = privilege_level(privilege)

@@ -24,7 +24,8 @@ __all__ = ["check_names", "reword"]
 # look the collection up first and report "not found"): Milvus checks it on every
 # other request before the lookup, so a malformed name reports the naming rule.
 _UNCHECKED_NAMES = frozenset(
-    {"CreateCollection", "ListAliases", "Search", "HybridSearch", "CreateIndex"}
+    # OperatePrivilegeV2's collection_name may be "*" (every collection).
+    {"CreateCollection", "ListAliases", "Search", "HybridSearch", "CreateIndex", "OperatePrivilegeV2"}
 )
 _DATABASE_RPCS = frozenset({"CreateDatabase", "DropDatabase"})
 _CANT_FIND_RPCS = frozenset({"DescribeCollection", "Upsert"})
