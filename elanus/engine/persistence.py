@@ -370,7 +370,7 @@ class CollectionStorage:
     def mark_unavailable(self, segment: SealedSegment, reason: str) -> None:
         """Take a live segment out of service (its files failed a check); it stays in
         the manifest, reported, until a repair."""
-        entry = self._entry(segment)
+        entry = self._entry(segment, self.manifest.wal_seq)
         self.unavailable[segment.segment_id] = UnavailableSegment(entry, reason)
         self._problem(f"segment {segment.segment_id} is unavailable: {reason}")
 
@@ -392,7 +392,10 @@ class CollectionStorage:
         self._deletes_files[sid] = name
         self._stale_files.append(join(segment.path, stale))
 
-    def _entry(self, s: SealedSegment) -> SegmentEntry:
+    def _entry(self, s: SealedSegment, seq: int) -> SegmentEntry:
+        """``s`` as the manifest lists it; a segment new to the manifest covers the
+        log up to ``seq`` (the checkpoint it is committed with)."""
+        known = self.manifest.segment(s.segment_id)
         return SegmentEntry(
             segment_id=s.segment_id,
             partition=s.partition_name,
@@ -400,6 +403,7 @@ class CollectionStorage:
             path=DataLayout.segment_rel_path(s.segment_id),
             min_timestamp=s.files.meta.min_timestamp,
             max_timestamp=s.files.meta.max_timestamp,
+            wal_seq=known.wal_seq if known is not None else seq,
             checksums=dict(self._checksums.get(s.segment_id, {})),
             deletes_file=self._deletes_files.get(s.segment_id, ""),
         )
@@ -407,10 +411,10 @@ class CollectionStorage:
     def commit(self, sealed: Sequence[SealedSegment], checkpoint_seq: int | None = None) -> None:
         """Make ``sealed`` the live segments; with ``checkpoint_seq``, every write up to
         it is in them and the WAL before it goes. Unavailable segments stay listed."""
-        entries = tuple(self._entry(s) for s in sealed)
-        entries += tuple(u.entry for u in self.unavailable.values())
         seq = self.manifest.wal_seq if checkpoint_seq is None else checkpoint_seq
         seq = max(seq, self.manifest.wal_seq)  # the checkpoint never moves back
+        entries = tuple(self._entry(s, seq) for s in sealed)
+        entries += tuple(u.entry for u in self.unavailable.values())
         next_id = max([self.manifest.next_segment_id, *(s.segment_id + 1 for s in sealed)])
         self.manifest = self.manifests.commit(
             Manifest(entries, seq, next_id, self.manifest.version, self.manifest.extra)
