@@ -148,8 +148,9 @@ class IndexOperations(EngineState):
         if local is not None and is_scalar_index_dir(local):
             try:
                 scalar = load_scalar_index(local)
-            except StorageError as exc:
-                log.warning("saved index %s cannot be loaded (%s); rebuilding it", path, exc)
+            except (StorageError, OSError, ValueError, KeyError, TypeError) as exc:
+                # an unreadable file of an index saved before checksums: rebuild it
+                log.error("saved index %s cannot be loaded (%s); building it again", path, exc)
                 return False
             if scalar.num_rows != seg.num_rows:
                 return False
