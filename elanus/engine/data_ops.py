@@ -21,6 +21,7 @@ from elanus.engine.keys import as_key_array
 from elanus.engine.metadata import CollectionMeta
 from elanus.engine.query_mode import result_window
 from elanus.engine.requests import (
+    ConsistencyLevel,
     HybridSearchRequest,
     QueryRequest,
     QueryResult,
@@ -310,6 +311,10 @@ class DataOperations(EngineState):
         else:
             from elanus.engine.query import matching_primary_keys
 
+            # a filter must see every row it could match: refused like a Strong read
+            check_segments_available(
+                self.stores.get(meta.collection_id), meta.name, ConsistencyLevel.STRONG
+            )
             snap = data.read(self.oracle.now()).in_partitions([partition] if partition else None)
             keys = as_key_array(matching_primary_keys(snap, filter, dict(filter_params or {})))
         ts = data.write(lambda t: [DeleteBatch(t, partition or None, keys)] if len(keys) else [])

@@ -246,3 +246,14 @@ def _forget_checksums(manifest_dir: Path) -> None:
                 os.replace(seg_dir / name, seg_dir / "deletes.arrow")
     text = json.dumps(body, sort_keys=True)
     newest.write_text(json.dumps({"crc32": zlib.crc32(text.encode()), "manifest": text}))
+
+
+def test_a_delete_by_filter_is_refused_while_a_segment_is_unavailable(tmp_path: Path) -> None:
+    two_segments(tmp_path)
+    seg_b = segment_dirs(tmp_path)[1]
+    flip(seg_b / "dense.vec.bin", 9)
+    with Engine.open(str(tmp_path), **OPTS) as e:
+        with pytest.raises(StorageError, match=seg_b.name):
+            e.delete("default", "c", filter="id >= 120")
+        assert e.delete("default", "c", ids=[10]).count == 1  # by key: logged as asked
+        assert bounded(e) == [k for k in range(5, 50) if k != 10]
