@@ -301,10 +301,13 @@ class CollectionStorage:
         """The manifest's segments that pass their checks, with their delete records.
 
         Directories the manifest does not name are removed when the manifest is
-        the newest one written, and moved to ``lost+found`` otherwise.
+        the newest one written and the log agrees with it, and moved to
+        ``lost+found`` otherwise (with the log damaged, an unnamed segment may hold
+        the only copy of rows it lost).
         """
         remove_temp_dirs(self.fs, self.segments_dir)
         live = {self.layout.resolve(self.collection_id, e.path) for e in self.manifest.segments}
+        self._trusted = self._trusted and not self.problems
         for name in self.fs.list_dir(self.segments_dir):
             path = join(self.segments_dir, name)
             if path in live:

@@ -257,3 +257,27 @@ def test_a_delete_by_filter_is_refused_while_a_segment_is_unavailable(tmp_path: 
             e.delete("default", "c", filter="id >= 120")
         assert e.delete("default", "c", ids=[10]).count == 1  # by key: logged as asked
         assert bounded(e) == [k for k in range(5, 50) if k != 10]
+
+
+def test_an_unnamed_segment_is_kept_when_the_log_is_damaged_too(tmp_path: Path) -> None:
+    two_segments(tmp_path)
+    seg_b = segment_dirs(tmp_path)[1]
+    # as a crash between writing a segment and committing the manifest leaves it
+    orphan = seg_b.with_name(str(int(seg_b.name) + 1000))
+    shutil.copytree(seg_b, orphan)
+    for wal in seg_b.parent.parent.glob("wal/*.wal"):
+        wal.write_bytes(b"")
+    with Engine.open(str(tmp_path), **OPTS) as e:
+        assert e.storage_health("default", "c").degraded
+    assert not orphan.exists()
+    assert [p for p in (tmp_path / "lost+found").rglob(orphan.name) if p.is_dir()]
+
+
+def test_an_unnamed_segment_is_removed_when_manifest_and_log_agree(tmp_path: Path) -> None:
+    two_segments(tmp_path)
+    seg_b = segment_dirs(tmp_path)[1]
+    orphan = seg_b.with_name(str(int(seg_b.name) + 1000))
+    shutil.copytree(seg_b, orphan)
+    with Engine.open(str(tmp_path), **OPTS) as e:
+        assert not e.storage_health("default", "c").degraded
+    assert not orphan.exists() and not (tmp_path / "lost+found").exists()
