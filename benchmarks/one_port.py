@@ -5,7 +5,8 @@
 Two measurements, each interleaved in rounds so that load from other processes on
 the machine falls on every variant alike:
 
-1. The hop alone: ``benchmarks.grpc_floor``'s do-nothing service in one process,
+1. The hop alone: ``benchmarks.grpc_floor``'s service in one process (each Search
+   holding the GIL for ``--work-us`` of Python, the server's own share),
    reachable four ways at once: grpcio on TCP directly, and through
    ``OnePortListener`` relaying to grpcio's Unix socket from a process of its own
    with ``splice`` and with ``copy`` (``recv_into``/``sendall``), and with
@@ -14,7 +15,9 @@ the machine falls on every variant alike:
    with sharing on (the default) and off (``--no-rest-on-grpc-port``).
 
 Reports p50/p99 search latency per variant and the ratios to grpcio directly;
-writes ``benchmarks/results/one_port.json``.
+``--threads N`` searches from N threads sharing one client (pymilvus's single
+channel), which is where a relay inside the server's process would queue for the
+GIL behind request threads. Writes ``benchmarks/results/one_port-<N>-threads.json``.
 """
 
 from __future__ import annotations
@@ -52,8 +55,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_floor(ports: dict[str, int], unix_path: str) -> None:
-    """The floor service on TCP and on a Unix socket, with both relays in front."""
+def serve_floor(ports: dict[str, int], unix_path: str, work_us: float) -> None:
+    """The floor service on TCP and on a Unix socket, with the relays in front.
+    ``work_us``: each Search first runs Python for that long, holding the GIL as a
+    real server's decode/plan/encode does."""
     import grpc
     from pymilvus.grpc_gen import milvus_pb2_grpc
 
@@ -61,35 +66,63 @@ def serve_floor(ports: dict[str, int], unix_path: str) -> None:
     from elanus.server.grpc_server import GRPC_OPTIONS
     from elanus.server.one_port import OnePortListener
 
+    class BusyFloor(FloorService):
+        def Search(self, request: Any, context: Any) -> Any:
+            until = time.perf_counter() + work_us / 1e6
+            while time.perf_counter() < until:
+                pass
+            return super().Search(request, context)
+
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=GRPC_OPTIONS)
-    milvus_pb2_grpc.add_MilvusServiceServicer_to_server(FloorService(), server)
+    milvus_pb2_grpc.add_MilvusServiceServicer_to_server(BusyFloor(), server)
     server.add_insecure_port(f"127.0.0.1:{ports['direct']}")
     server.add_insecure_port(f"unix:{unix_path}")
     server.start()
+    pids: dict[str, int | None] = {}
     for name in FLOOR_VARIANTS[1:]:
-        OnePortListener(
+        listener = OnePortListener(
             "127.0.0.1",
             ports[name],
             unix_path,
             None,
             pump=name.split("_")[0],
             in_process=name.endswith("in_process"),
-        ).start()
+        )
+        listener.start()
+        pids[name] = listener.relay_pid
     print("floor ready", flush=True)
+    print(json.dumps(pids), flush=True)
     server.wait_for_termination()
 
 
-def _latencies(client: Any, queries: np.ndarray, seconds: float) -> list[float]:
+def _latencies(client: Any, queries: np.ndarray, seconds: float, threads: int = 1) -> list[float]:
+    """Per-search latencies of ``threads`` threads searching back to back."""
     for q in queries[:20]:
         client.search(NAME, data=[q.tolist()], limit=10, search_params=SEARCH_PARAMS)
-    times: list[float] = []
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        q = queries[len(times) % len(queries)].tolist()
-        t0 = time.perf_counter()
-        client.search(NAME, data=[q], limit=10, search_params=SEARCH_PARAMS)
-        times.append(time.perf_counter() - t0)
-    return times
+    per_thread: list[list[float]] = [[] for _ in range(threads)]
+
+    def run(times: list[float], offset: int) -> None:
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            q = queries[(offset + len(times)) % len(queries)].tolist()
+            t0 = time.perf_counter()
+            client.search(NAME, data=[q], limit=10, search_params=SEARCH_PARAMS)
+            times.append(time.perf_counter() - t0)
+
+    workers = [
+        threading.Thread(target=run, args=(times, 97 * i)) for i, times in enumerate(per_thread)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return [t for times in per_thread for t in times]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _summary(times: list[float]) -> dict[str, float]:
@@ -101,7 +134,9 @@ def _summary(times: list[float]) -> dict[str, float]:
     }
 
 
-def _floor(queries: np.ndarray, seconds: float, rounds: int) -> dict[str, Any]:
+def _floor(
+    queries: np.ndarray, seconds: float, rounds: int, threads: int, work_us: float
+) -> dict[str, Any]:
     from pymilvus import MilvusClient
 
     ports = {name: _free_port() for name in FLOOR_VARIANTS}
@@ -123,18 +158,29 @@ def _floor(queries: np.ndarray, seconds: float, rounds: int) -> dict[str, Any]:
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != "floor ready":
             raise RuntimeError("the floor server did not start")
+        pids = json.loads(proc.stdout.readline())
         clients = {n: MilvusClient(uri=f"http://127.0.0.1:{p}") for n, p in ports.items()}
         times: dict[str, list[float]] = {n: [] for n in FLOOR_VARIANTS}
+        cpu: dict[str, float] = {n: 0.0 for n in pids if pids[n]}
         for _ in range(rounds):
             for name in FLOOR_VARIANTS:
-                times[name] += _latencies(clients[name], queries, seconds)
+                before = _cpu_seconds(pids[name]) if name in cpu else 0.0
+                times[name] += _latencies(clients[name], queries, seconds, threads)
+                if name in cpu:
+                    cpu[name] += _cpu_seconds(pids[name]) - before
         for client in clients.values():
             client.close()
     finally:
         proc.kill()
         proc.wait(60)
         shutil.rmtree(work, ignore_errors=True)
-    return {name: _summary(t) for name, t in times.items()}
+    result = {name: _summary(t) for name, t in times.items()}
+    for name, seconds_used in cpu.items():
+        # Warm-up searches ran too: counted in the CPU time, not in n.
+        result[name]["relay_cpu_us_per_search"] = (
+            seconds_used * 1e6 / (len(times[name]) + 20 * rounds)
+        )
+    return result
 
 
 def _start_server(data_dir: Path, shared: bool) -> tuple[subprocess.Popen[str], int]:
@@ -159,7 +205,9 @@ def _start_server(data_dir: Path, shared: bool) -> tuple[subprocess.Popen[str], 
     return proc, port
 
 
-def _server(vectors: np.ndarray, queries: np.ndarray, seconds: float, rounds: int) -> Any:
+def _server(
+    vectors: np.ndarray, queries: np.ndarray, seconds: float, rounds: int, threads: int
+) -> Any:
     from pymilvus import MilvusClient
 
     from benchmarks.server_vs_embedded import _build
@@ -175,7 +223,7 @@ def _server(vectors: np.ndarray, queries: np.ndarray, seconds: float, rounds: in
                     if round_no == 0 and name == "one_port":
                         _build(client, vectors, 5000)
                     client.load_collection(NAME)
-                    times[name] += _latencies(client, queries, seconds)
+                    times[name] += _latencies(client, queries, seconds, threads)
                     client.close()
                 finally:
                     proc.send_signal(signal.SIGTERM)
@@ -191,24 +239,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1, help="client threads sharing one client")
+    ap.add_argument(
+        "--work-us", type=float, default=200.0, help="Python work per floor Search (GIL held)"
+    )
     ap.add_argument(
         "--serve-floor", nargs=2, metavar=("PORTS", "UNIX_PATH"), help=argparse.SUPPRESS
     )
     args = ap.parse_args(argv)
     if args.serve_floor:
-        serve_floor(json.loads(args.serve_floor[0]), args.serve_floor[1])
+        serve_floor(json.loads(args.serve_floor[0]), args.serve_floor[1], args.work_us)
         return 0
     ds = clustered(args.rows, args.dim)
     out: dict[str, Any] = {"dataset": ds.name, "seconds_per_round": args.seconds}
     out["rounds"] = args.rounds
-    floor = _floor(ds.queries, args.seconds, args.rounds)
+    out["client_threads"] = args.threads
+    out["floor_python_work_us"] = args.work_us
+    floor = _floor(ds.queries, args.seconds, args.rounds, args.threads, args.work_us)
     out["floor"] = floor
     direct = floor["direct"]
     for name in FLOOR_VARIANTS[1:]:
         out[f"floor_{name}_over_direct"] = {
             q: floor[name][q] / direct[q] for q in ("p50_us", "p99_us")
         }
-    server = _server(ds.vectors, ds.queries, args.seconds, args.rounds)
+    server = _server(ds.vectors, ds.queries, args.seconds, args.rounds, args.threads)
     out["server"] = server
     out["server_one_port_over_grpc_only"] = {
         q: server["one_port"][q] / server["grpc_only"][q] for q in ("p50_us", "p99_us")
@@ -216,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     rounded = json.loads(json.dumps(out), parse_float=lambda s: round(float(s), 3))
     print(json.dumps(rounded, indent=2))
     report.RESULTS.mkdir(parents=True, exist_ok=True)
-    (report.RESULTS / "one_port.json").write_text(
+    (report.RESULTS / f"one_port-{args.threads}-threads.json").write_text(
         json.dumps({"machine": report.machine(), "result": rounded}, indent=1)
     )
     return 0

@@ -82,6 +82,11 @@ class OnePortListener:
         self._watch: threading.Thread | None = None
         self._stopping = False
 
+    @property
+    def relay_pid(self) -> int | None:
+        """The relay process's id once started (``None`` in process)."""
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> None:
         if self._in_process is not None:
             self._in_process.start()
