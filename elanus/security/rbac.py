@@ -38,6 +38,7 @@ from elanus.security.privileges import (
 __all__ = [
     "MAX_ROLES",
     "MAX_USERS",
+    "RELATED_PRIVILEGES",
     "add_user_to_role",
     "backup",
     "alter_group",
@@ -282,18 +283,33 @@ def v2_grant(
     )
 
 
+# Granting one of these grants (and revoking revokes) its companions too, as in
+# Milvus: whoever may load may follow the load, whoever may flush its state.
+RELATED_PRIVILEGES = {
+    "Load": ("GetLoadState", "GetLoadingProgress"),
+    "Flush": ("GetFlushState",),
+}
+
+
+def _with_related(one: Grant) -> list[Grant]:
+    return [one] + [replace(one, privilege=p) for p in RELATED_PRIVILEGES.get(one.privilege, ())]
+
+
 def grant(state: RbacState, new: Grant) -> RbacState:
     if new.role not in state.roles:
         raise SecurityError(_ROLE_NOT_FOUND)
-    if any(g.key() == new.key() for g in state.grants):
+    have = {g.key() for g in state.grants}
+    added = [g for g in _with_related(new) if g.key() not in have]
+    if not added:
         return state
-    return _bump(state, grants=(*state.grants, new))
+    return _bump(state, grants=(*state.grants, *added))
 
 
 def revoke(state: RbacState, old: Grant) -> RbacState:
     if old.role not in state.roles:
         raise SecurityError(_ROLE_NOT_FOUND)
-    kept = tuple(g for g in state.grants if g.key() != old.key())
+    gone = {g.key() for g in _with_related(old)}
+    kept = tuple(g for g in state.grants if g.key() not in gone)
     if len(kept) == len(state.grants):
         return state
     return _bump(state, grants=kept)

@@ -176,3 +176,12 @@ def test_failed_logins_lock_the_user_out_for_a_window() -> None:
         auth.authenticate(state, "root:Milvus")
     now[0] += WINDOW_S + 1
     assert auth.authenticate(state, "root:Milvus") == "root"
+
+
+def test_granting_load_grants_following_the_load_as_milvus_does() -> None:
+    state = rbac.create_role(_state(), "r")
+    state = rbac.grant(state, rbac.v1_grant(state, "r", "Collection", "c", "Load", "default"))
+    held = {g.privilege for g in state.grants if g.role == "r"}
+    assert held == {"Load", "GetLoadState", "GetLoadingProgress"}
+    state = rbac.revoke(state, rbac.v1_grant(state, "r", "Collection", "c", "Load", "default"))
+    assert [g for g in state.grants if g.role == "r"] == []
