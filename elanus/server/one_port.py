@@ -61,7 +61,7 @@ class OnePortListener:
         http_path: str | None,
         *,
         tls: bool = False,
-        pump: str = "splice",
+        pump: str = relay.DEFAULT_PUMP,
         in_process: bool = False,
         log_level: str = "INFO",
     ) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 
 __all__ = [
+    "DEFAULT_PUMP",
     "HTTP2_PREFACE",
     "PUMPS",
     "Relay",
@@ -218,6 +219,8 @@ PUMPS: dict[str, Callable[[socket.socket, socket.socket], None]] = {
     "splice": _pump_splice,
     "copy": _pump_copy,
 }
+# os.splice is Linux's; elsewhere bytes are copied.
+DEFAULT_PUMP = "splice" if hasattr(os, "splice") else "copy"
 
 
 class Relay:
@@ -235,7 +238,7 @@ class Relay:
         http_path: str | None,
         *,
         tls: bool = False,
-        pump: str = "splice",
+        pump: str = DEFAULT_PUMP,
         peek_timeout: float = 30.0,
     ) -> None:
         self._sock = sock
@@ -369,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--grpc", required=True)
     ap.add_argument("--http", default="")
     ap.add_argument("--tls", action="store_true")
-    ap.add_argument("--pump", default="splice", choices=sorted(PUMPS))
+    ap.add_argument("--pump", default=DEFAULT_PUMP, choices=sorted(PUMPS))
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
     logging.basicConfig(

@@ -9,6 +9,7 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,45 @@ def test_pymilvus_and_rest_share_the_milvus_port(shared: ServerProcess) -> None:
         assert found["code"] == 0 and str(found["data"][0]["id"]) == "3"
         hits = client.search("shared_port", data=[[3.0, 0, 0, 1]], limit=2)
         assert hits[0][0]["id"] == 3
+    finally:
+        client.close()
+
+
+def test_large_messages_and_concurrent_clients_cross_the_relay_intact(
+    shared: ServerProcess,
+) -> None:
+    import numpy as np
+    from pymilvus import MilvusClient
+
+    rng = np.random.default_rng(7)
+    vectors = rng.random((4000, 128), dtype=np.float32)
+    client = MilvusClient(uri=shared.uri)
+    try:
+        client.create_collection("relay_bulk", dimension=128)
+        # ~2 MB in one request, many splice rounds each way.
+        client.insert("relay_bulk", [{"id": i, "vector": v} for i, v in enumerate(vectors)])
+        rows = client.query("relay_bulk", filter="id < 4000", output_fields=["vector"])
+        assert len(rows) == 4000
+        by_id = {row["id"]: row["vector"] for row in rows}
+        assert np.allclose(np.array([by_id[i] for i in range(4000)]), vectors)
+        base = f"http://127.0.0.1:{shared.port}"
+
+        def rest_count(_: int) -> int:
+            reply = _post(
+                base,
+                "/v2/vectordb/entities/query",
+                {"collectionName": "relay_bulk", "filter": "id < 100", "outputFields": ["id"]},
+            )
+            return len(reply["data"])
+
+        def grpc_hit(i: int) -> int:
+            hits = client.search("relay_bulk", data=[vectors[i].tolist()], limit=1)
+            return int(hits[0][0]["id"])
+
+        with ThreadPoolExecutor(8) as pool:
+            counts = list(pool.map(rest_count, range(16)))
+            ids = list(pool.map(grpc_hit, range(16)))
+        assert counts == [100] * 16 and ids == list(range(16))
     finally:
         client.close()
 
