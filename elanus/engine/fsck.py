@@ -107,7 +107,7 @@ class _Checker:
                 if not name.isdigit() or int(name) not in records:
                     self.add(
                         NOTE,
-                        self.layout.collection_dir(int(name)) if name.isdigit() else name,
+                        join(self.layout.collections_dir, name),
                         "a collection directory the catalog does not name "
                         "(a dropped collection, or data from elsewhere)",
                         "repair moves it to lost+found",
