@@ -77,7 +77,13 @@ class RbacState:
         for grant in self.grants:
             if grant.role not in roles:
                 continue
-            if grant.db_name not in (ANY, db_name):
+            if grant.db_name not in (ANY, db_name) and not (
+                # A cluster-level privilege belongs to no database: a v1 grant of
+                # it (or of All) on Global counts whichever database it names.
+                db_name == ANY
+                and grant.object_type == "Global"
+                and grant.privilege in (privilege, ALL)
+            ):
                 continue
             if grant.privilege == privilege or grant.privilege in (ALL, ANY):
                 if grant.privilege == privilege and grant.object_type != object_type:
