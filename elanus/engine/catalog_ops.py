@@ -499,12 +499,13 @@ def _require_vector_indexes(meta: CollectionMeta) -> None:
     indexed = {index.field_name for index in meta.indexes}
     if not indexed and schema.vector_fields:
         raise IndexNotFound(f"index not found[collection={meta.name}]")
-    for f in schema.vector_fields:
-        if f.name not in indexed:
-            raise IndexNotFound(
-                f"there is no vector index on field: [{f.name}], please create index first: "
-                f"collection={meta.name}: index not found"
-            )
+    missing = [f.name for f in schema.vector_fields if f.name not in indexed]
+    if missing:
+        # Milvus's proxy refuses this as an invalid parameter, listing every field.
+        raise ParameterError(
+            f"there is no vector index on field: [{' '.join(missing)}], "
+            "please create index firstly"
+        )
 
 
 def _rows_written(snapshot: Snapshot) -> int:

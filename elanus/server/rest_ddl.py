@@ -126,8 +126,9 @@ def create_collection(engine: EngineAPI, body: RestBody) -> None:
     if not schema_raw.get("fields"):
         schema, index = quick_schema(body)
         engine.create_collection(
-            body.db, name, schema, indexes=[index], load=True, **_options(body, False)
+            body.db, name, schema, indexes=[index], load=False, **_options(body, False)
         )
+        engine.load_collection(body.db, name)
         return
     schema = schema_from_json(schema_raw, body.get("description"))
     specs = index_specs(body.get("indexParams"))
@@ -142,19 +143,20 @@ def create_collection(engine: EngineAPI, body: RestBody) -> None:
         name,
         schema,
         indexes=specs or None,
-        load=bool(specs),
+        load=False,
         **_options(body, partition_key),
     )
+    if specs:
+        # Milvus creates, indexes, then loads: a load it refuses (a vector field
+        # left without an index) is the answer, and the collection stays.
+        engine.load_collection(body.db, name)
 
 
 @endpoint("collections/describe")
 def describe_collection(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
     db, name = body.db, body.collection
     info = describe(engine, db, name)
-    # Milvus lists the indexes of the first vector field here.
-    vectors = [f.name for f in info.schema.fields if f.dtype.is_vector]
-    names = engine.list_indexes(db, name, vectors[0]) if vectors else []
-    indexes = [engine.describe_index(db, name, n) for n in names]
+    indexes = [engine.describe_index(db, name, n) for n in engine.list_indexes(db, name)]
     return collection_json(info, indexes, engine.get_load_state(db, name))
 
 

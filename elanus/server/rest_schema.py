@@ -361,6 +361,23 @@ def _kv(mapping: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{"key": kv.key, "value": kv.value} for kv in kv_pairs(mapping)]
 
 
+# The slot of Milvus's ``ValueField`` a default sits in, by field type; describe
+# writes the value as Go marshals that message: ``{"Data": {"<Slot>": value}}``.
+_DEFAULT_SLOTS = {
+    DataType.BOOL: "BoolData",
+    DataType.INT8: "IntData",
+    DataType.INT16: "IntData",
+    DataType.INT32: "IntData",
+    DataType.INT64: "LongData",
+    DataType.FLOAT: "FloatData",
+    DataType.DOUBLE: "DoubleData",
+}
+
+
+def _default_json(f: FieldSchema) -> dict[str, Any]:
+    return {"Data": {_DEFAULT_SLOTS.get(f.dtype, "StringData"): f.default_value}}
+
+
 def _field_json(f: FieldSchema, outputs: frozenset[str] | set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": f.name,
@@ -377,7 +394,7 @@ def _field_json(f: FieldSchema, outputs: frozenset[str] | set[str]) -> dict[str,
     if f.element_type is not None:
         out["elementType"] = type_name(f.element_type)
     if f.default_value is not None:
-        out["defaultValue"] = f.default_value
+        out["defaultValue"] = _default_json(f)
     if f.name in outputs or f.is_function_output:
         out["isFunctionOutput"] = True
     return out
@@ -398,8 +415,7 @@ def _function_json(fn: FunctionSchema, number: int) -> dict[str, Any]:
 def collection_json(
     info: CollectionInfo, indexes: list[IndexInfo], load_state: str
 ) -> dict[str, Any]:
-    """``collections/describe``'s data; ``indexes`` are those on the first vector
-    field, as Milvus lists them there."""
+    """``collections/describe``'s data."""
     schema = info.schema
     pk = next((f for f in schema.fields if f.is_primary), None)
     outputs = set(schema.function_output_names)

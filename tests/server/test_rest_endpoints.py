@@ -260,3 +260,49 @@ def test_field_ops_append_to_and_remove_from_stored_arrays(server: ServerProcess
     assert 'op ARRAY_APPEND requires Array field, but field "title" is VarChar' in wrong["message"]
     unknown = upsert([{"id": 0, "tags": [1]}], [{"fieldName": "tags", "op": "ARRAY_POP"}])
     assert "unsupported partial update op: ARRAY_POP" in unknown["message"]
+
+
+def test_a_vector_field_without_index_keeps_the_collection_unloaded(
+    server: ServerProcess,
+) -> None:
+    fields = [
+        {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+        {"fieldName": "a", "dataType": "FloatVector", "elementTypeParams": {"dim": DIM}},
+        {"fieldName": "b", "dataType": "FloatVector", "elementTypeParams": {"dim": DIM}},
+    ]
+    body = {
+        "collectionName": "ep_half_indexed",
+        "schema": {"fields": fields},
+        "indexParams": [{"fieldName": "a", "indexName": "a_idx", "metricType": "L2"}],
+    }
+    reply = post(server, "collections/create", body)
+    assert reply["code"] == 1100
+    assert "there is no vector index on field: [b], please create index firstly" in reply["message"]
+    info = ok(server, "collections/describe", {"collectionName": "ep_half_indexed"})
+    assert info["load"] == "LoadStateNotLoad" and [i["indexName"] for i in info["indexes"]] == [
+        "a_idx"
+    ]
+
+
+def test_describe_writes_defaults_as_milvus_marshals_them(server: ServerProcess) -> None:
+    fields = [
+        {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+        {
+            "fieldName": "s",
+            "dataType": "VarChar",
+            "elementTypeParams": {"max_length": 8},
+            "defaultValue": "123",
+            "nullable": True,
+        },
+        {"fieldName": "n", "dataType": "Int32", "defaultValue": 5},
+        {"fieldName": "v", "dataType": "FloatVector", "elementTypeParams": {"dim": DIM}},
+    ]
+    ok(
+        server,
+        "collections/create",
+        {"collectionName": "ep_defaults", "schema": {"fields": fields}},
+    )
+    described = ok(server, "collections/describe", {"collectionName": "ep_defaults"})["fields"]
+    defaults = {f["name"]: f.get("defaultValue") for f in described}
+    assert defaults["s"] == {"Data": {"StringData": "123"}}
+    assert defaults["n"] == {"Data": {"IntData": 5}} and defaults["id"] is None
