@@ -67,7 +67,7 @@ def storage_status(store: CollectionStorage | None) -> str:
         parts.append(f"segments unavailable: {ids}")
     problems = _problems(store)
     if problems:
-        parts.append(f"{len(problems)} problem(s) found on open, see `elanus check`")
+        parts.append(f"{len(problems)} problem(s) recorded, see `elanus check`")
     return "degraded: " + "; ".join(parts)
 
 

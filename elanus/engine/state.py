@@ -11,7 +11,7 @@ from elanus.engine.collection import CollectionData
 from elanus.engine.metadata import Catalog, CollectionMeta, DatabaseMeta
 from elanus.engine.persistence import CollectionStorage
 from elanus.engine.timestamps import TimestampOracle
-from elanus.errors import CollectionNotFound, DatabaseNotFound
+from elanus.errors import CollectionNotFound, DatabaseNotFound, ParameterError
 from elanus.storage import DataLayout, FileSystem
 
 __all__ = ["EngineOptions", "EngineState"]
@@ -31,6 +31,12 @@ class EngineOptions:
     compact_min_rows: int = 100_000
     background: bool = True
     scrub_interval: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.scrub_interval >= 0:
+            raise ParameterError(
+                f"scrub_interval must be 0 (off) or a number of seconds, not {self.scrub_interval}"
+            )
 
 
 class EngineState:

@@ -34,10 +34,10 @@ READY_MESSAGE = (
 )
 
 
-def open_engine(data_dir: str, *, sync: bool = True) -> EngineAPI:
+def open_engine(data_dir: str, *, sync: bool = True, scrub_interval: float = 0.0) -> EngineAPI:
     from elanus.engine.engine import Engine
 
-    engine: EngineAPI = Engine.open(data_dir, sync=sync)
+    engine: EngineAPI = Engine.open(data_dir, sync=sync, scrub_interval=scrub_interval)
     return engine
 
 
@@ -134,7 +134,9 @@ def serve(
     http.start()
     try:
         if engine_factory is None:
-            engine = open_engine(config.data_dir, sync=config.fsync)
+            engine = open_engine(
+                config.data_dir, sync=config.fsync, scrub_interval=config.scrub_interval
+            )
         else:
             engine = engine_factory(config.data_dir)
     except BaseException:

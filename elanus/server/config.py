@@ -35,6 +35,9 @@ class ServerConfig:
     # fsync the write-ahead log before acknowledging each write. Off, an
     # acknowledged write survives a crash of the process but not of the machine.
     fsync: bool = True
+    # Seconds between background checks of every sealed file against its checksum
+    # (docs/storage.md, "Checksums"); 0 checks only when a file is loaded.
+    scrub_interval: float = 0.0
     # Milvus's common.security.authorizationEnabled: users, passwords and RBAC
     # (docs/security.md). Once on for a data directory it stays on.
     authorization_enabled: bool = False
@@ -70,6 +73,7 @@ _YAML_KEYS: tuple[tuple[str, str], ...] = (
     ("elanus.maxWorkers", "max_workers"),
     ("elanus.shutdownGrace", "shutdown_grace"),
     ("elanus.fsync", "fsync"),
+    ("elanus.scrubInterval", "scrub_interval"),
     ("common.security.authorizationEnabled", "authorization_enabled"),
     ("common.security.defaultRootPassword", "default_root_password"),
     ("elanus.restOnGrpcPort", "rest_on_grpc_port"),
@@ -89,6 +93,7 @@ _ENV_KEYS: tuple[tuple[str, str], ...] = (
     ("ELANUS_LOG_LEVEL", "log_level"),
     ("ELANUS_SHUTDOWN_GRACE", "shutdown_grace"),
     ("ELANUS_FSYNC", "fsync"),
+    ("ELANUS_SCRUB_INTERVAL", "scrub_interval"),
     ("ELANUS_AUTH", "authorization_enabled"),
     ("ELANUS_REST_ON_GRPC_PORT", "rest_on_grpc_port"),
     ("ELANUS_TLS_MODE", "tls_mode"),

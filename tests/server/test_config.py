@@ -74,9 +74,9 @@ def test_engine_opened_without_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyP
     opened: list[bool] = []
     real_open = app.open_engine
 
-    def spy(data_dir: str, *, sync: bool = True) -> object:
+    def spy(data_dir: str, *, sync: bool = True, **options: float) -> object:
         opened.append(sync)
-        return real_open(data_dir, sync=sync)
+        return real_open(data_dir, sync=sync, **options)
 
     monkeypatch.setattr(app, "open_engine", spy)
     stop = threading.Event()
