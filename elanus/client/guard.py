@@ -75,6 +75,26 @@ CLIENT_RPCS: dict[str, str] = {
     "upsert": "Upsert",
     "use_database": "DescribeDatabase",
     "using_database": "DescribeDatabase",
+    "create_user": "CreateCredential",
+    "drop_user": "DeleteCredential",
+    "update_password": "UpdateCredential",
+    "list_users": "ListCredUsers",
+    "describe_user": "SelectUser",
+    "create_role": "CreateRole",
+    "drop_role": "DropRole",
+    "list_roles": "SelectRole",
+    "describe_role": "SelectGrant",
+    "grant_role": "OperateUserRole",
+    "revoke_role": "OperateUserRole",
+    "grant_privilege": "OperatePrivilege",
+    "revoke_privilege": "OperatePrivilege",
+    "grant_privilege_v2": "OperatePrivilegeV2",
+    "revoke_privilege_v2": "OperatePrivilegeV2",
+    "create_privilege_group": "CreatePrivilegeGroup",
+    "drop_privilege_group": "DropPrivilegeGroup",
+    "list_privilege_groups": "ListPrivilegeGroups",
+    "add_privileges_to_group": "OperatePrivilegeGroup",
+    "remove_privileges_from_group": "OperatePrivilegeGroup",
 }
 # Methods that touch no data and need no privilege.
 LOCAL_METHODS = frozenset({"close", "create_schema", "data_dir", "prepare_index_params"})
@@ -97,10 +117,14 @@ def log_in(engine: EngineAPI, user: str, password: str, token: str) -> str | Non
 def _view(bound: inspect.BoundArguments) -> dict[str, Any]:
     args = bound.arguments
     collection = args.get("collection_name") or args.get("old_name") or ""
+    user = args.get("user_name") or ""
     return {
         "collection_name": collection,
         "collection_names": [collection] if collection else [],
         "newDBName": args.get("new_db_name") or "",
+        "username": user,
+        "user": {"name": user},
+        "entity": {"role": {"name": args.get("role_name") or ""}},
     }
 
 

@@ -8,6 +8,7 @@ from elanus.client import engines
 from elanus.client.admin import AdminMethods
 from elanus.client.data import DataMethods
 from elanus.client.guard import guard_methods, log_in
+from elanus.client.security_methods import SecurityMethods
 from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
 from elanus.errors import ElanusError
 
@@ -15,7 +16,7 @@ __all__ = ["MilvusClient"]
 
 
 @guard_methods
-class MilvusClient(AdminMethods, DataMethods):
+class MilvusClient(AdminMethods, DataMethods, SecurityMethods):
     """Same methods, arguments, defaults and result shapes as ``pymilvus.MilvusClient``.
 
     ``uri`` is a local path (``"./milvus.db"``): the data directory, created when

@@ -75,3 +75,36 @@ def test_every_public_method_is_guarded_or_local() -> None:
     public = {n for n in dir(elanus.MilvusClient) if not n.startswith("_")}
     assert public - set(CLIENT_RPCS) - LOCAL_METHODS == set()
     assert all(rpc in RPC_PRIVILEGES for rpc in CLIENT_RPCS.values())
+
+
+def test_users_roles_and_grants_managed_embedded(tmp_path: Path) -> None:
+    _protected(tmp_path / "db")
+    path = str(tmp_path / "db")
+    with elanus.MilvusClient(path, token="root:Milvus") as root:
+        root.create_collection("notes", dimension=2)
+        root.create_user("bob", "bob-pass-1", description="writer")
+        root.create_role("writer")
+        root.grant_role("bob", "writer")
+        root.grant_privilege_v2("writer", "CollectionReadWrite", "notes", db_name="default")
+        assert root.describe_user("bob") == {
+            "user_name": "bob",
+            "roles": ("writer",),
+            "description": "writer",
+        }
+        assert [p["privilege"] for p in root.describe_role("writer")["privileges"]] == [
+            "CollectionReadWrite"
+        ]
+        assert "bob" in root.list_users() and "writer" in root.list_roles()
+    with elanus.MilvusClient(path, user="bob", password="bob-pass-1") as bob:
+        bob.insert("notes", [{"id": 7, "vector": [1.0, 0.0]}])
+        with pytest.raises(PermissionDenied, match="PrivilegeCreateOwnership"):
+            bob.create_user("eve", "eve-pass-1")
+        bob.update_password("bob", "bob-pass-1", "bob-pass-2")
+    with pytest.raises(AuthenticationError):
+        elanus.MilvusClient(path, user="bob", password="bob-pass-1")
+    with elanus.MilvusClient(path, token="root:Milvus") as root:
+        with pytest.raises(Exception, match="has privileges"):
+            root.drop_role("writer")
+        root.drop_role("writer", force_drop=True)
+        root.drop_user("bob")
+        assert "bob" not in root.list_users()
