@@ -262,7 +262,16 @@ class _Checker:
             if not verified:
                 self.add(UNVERIFIED, index_dir, f"{label}: index without recorded checksums")
                 continue
+            expected = index_checksums(entry.checksums, index_name)
+            if not expected:
+                self.add(
+                    NOTE,
+                    index_dir,
+                    f"{label}: index saved but not committed (an interrupted build)",
+                    "the next open builds it again",
+                )
+                continue
             try:
-                verify_tree(self.fs, index_dir, index_checksums(entry.checksums, index_name))
+                verify_tree(self.fs, index_dir, expected)
             except StorageError as exc:
                 self.add(DAMAGE, index_dir, f"{label}: {exc}", "repair builds the index again")

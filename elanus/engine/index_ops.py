@@ -140,9 +140,16 @@ class IndexOperations(EngineState):
         if not self.fs.exists(path):
             return False
         try:
-            store.verify_index(seg.segment_id, spec["index_name"])
+            state = store.verify_index(seg.segment_id, spec["index_name"])
         except StorageError as exc:
             log.error("saved index %s fails its check (%s); building it again", path, exc)
+            return False
+        if state == "unrecorded":
+            log.warning(
+                "saved index %s was not committed to the manifest (interrupted); "
+                "building it again",
+                path,
+            )
             return False
         local = self.fs.local_path(path)
         if local is not None and is_scalar_index_dir(local):
@@ -202,6 +209,14 @@ class IndexOperations(EngineState):
             return
         if store.manifest.segment(seg.segment_id) is None:
             return  # not committed yet, or compacted away
+        with data.write_lock:
+            try:
+                if store.forget_index(seg.segment_id, index_name):
+                    store.commit_checksums()
+            except (StorageError, OSError) as exc:
+                # the old files stay where the manifest's checksums name them
+                log.warning("index %s kept in memory only: %s", index_name, exc)
+                return
         _, checksums = store.save_index(seg.segment_id, index_name, index)
         with data.write_lock:
             if store.manifest.segment(seg.segment_id) is not None:

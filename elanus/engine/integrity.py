@@ -168,7 +168,7 @@ def _scrub_collection(
             if not engine.fs.exists(store.index_dir(seg.segment_id, name)):
                 continue
             try:
-                store.verify_index(seg.segment_id, name)
+                store.verify_index(seg.segment_id, name)  # "unrecorded": a build in flight
             except StorageError as exc:
                 log.error("scrub: %s; building the index again", exc)
                 found.append(f"segment {seg.segment_id} index {name}: {exc}")

@@ -476,17 +476,31 @@ class CollectionStorage:
             del recorded[key]
         recorded.update(checksums)
 
-    def verify_index(self, segment_id: int, index_name: str) -> bool:
-        """Check a saved index against its recorded checksums. True when verified,
-        False for a segment written before checksums (loaded unverified); raises
-        ``StorageError`` naming the file when damaged or not recorded."""
+    def verify_index(self, segment_id: int, index_name: str) -> str:
+        """Check a saved index against its recorded checksums: "verified";
+        "unverified" for a segment written before checksums (loaded as it is);
+        "unrecorded" when its files were saved but their checksums never committed
+        (a crash in between: build it again). Raises ``StorageError`` naming the
+        file when one is damaged or missing."""
         recorded = self._checksums.get(segment_id, {})
         if "segment.json" not in recorded:
-            return False
-        verify_tree(
-            self.fs, self.index_dir(segment_id, index_name), index_checksums(recorded, index_name)
-        )
-        return True
+            return "unverified"
+        expected = index_checksums(recorded, index_name)
+        if not expected:
+            return "unrecorded"
+        verify_tree(self.fs, self.index_dir(segment_id, index_name), expected)
+        return "verified"
+
+    def forget_index(self, segment_id: int, index_name: str) -> bool:
+        """Drop an index's recorded checksums before its files are replaced; True
+        when the committed manifest still names them (commit before replacing,
+        or a crash would leave new files under old checksums)."""
+        prefix = f"indexes/{index_name}/"
+        recorded = self._checksums.get(segment_id, {})
+        for key in [k for k in recorded if k.startswith(prefix)]:
+            del recorded[key]
+        entry = self.manifest.segment(segment_id)
+        return entry is not None and any(k.startswith(prefix) for k in entry.checksums)
 
     def drop_index(self, index_name: str) -> None:
         prefix = f"indexes/{index_name}/"

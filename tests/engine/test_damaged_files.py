@@ -281,3 +281,29 @@ def test_an_unnamed_segment_is_removed_when_manifest_and_log_agree(tmp_path: Pat
     with Engine.open(str(tmp_path), **OPTS) as e:
         assert not e.storage_health("default", "c").degraded
     assert not orphan.exists() and not (tmp_path / "lost+found").exists()
+
+
+def test_an_index_replaced_by_an_interrupted_build_is_rebuilt_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_wal_sequence_recovery import crash
+
+    two_segments(tmp_path)
+    e = Engine.open(str(tmp_path), **OPTS)
+    e.release_collection("default", "c")
+    e.drop_index("default", "c", "vec_idx")
+    store = e.stores[e._meta("default", "c").collection_id]
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # the process dies after saving, before committing
+
+    monkeypatch.setattr(store, "record_index", killed)
+    other = IndexSpec("vec", "HNSW", "vec_idx", "L2", {"M": 4, "efConstruction": 8})
+    with pytest.raises(KeyboardInterrupt):
+        e.create_index("default", "c", other)
+    crash(e)
+    monkeypatch.undo()
+    with caplog.at_level(logging.WARNING), Engine.open(str(tmp_path), **OPTS) as e:
+        assert not e.storage_health("default", "c").degraded
+        assert e.describe_index("default", "c", "vec_idx").pending_index_rows == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
