@@ -270,3 +270,35 @@ def test_listings_show_what_the_user_holds_grants_on(
     assert user.list_databases() == ["default"]
     assert user.list_collections() == ["seen"]
     assert set(root.list_collections()) >= {"seen", "unseen"}
+
+
+def test_rbac_state_survives_a_kill_and_auth_stays_on(tmp_path: Path) -> None:
+    import signal
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ELANUS_AUTH", "true")
+    try:
+        first = start_server(tmp_path / "data")
+    finally:
+        patch.undo()
+    try:
+        root = MilvusClient(uri=first.uri, token="root:Milvus")
+        root.create_user("durable", "durable-pass")
+        root.create_role("keeper")
+        root.grant_role("durable", "keeper")
+        root.grant_privilege("keeper", "Global", "All", "*")
+    finally:
+        first.stop(signal.SIGKILL)
+    # Started again without --auth: the directory remembers it is protected.
+    second = start_server(tmp_path / "data")
+    try:
+        with pytest.raises(MilvusException, match="auth check failure"):
+            MilvusClient(uri=second.uri)
+        root = MilvusClient(uri=second.uri, token="root:Milvus")
+        assert root.describe_user("durable")["roles"] == ("keeper",)
+        grants = root.describe_role("keeper")["privileges"]
+        assert [g["privilege"] for g in grants] == ["All"]
+        user = MilvusClient(uri=second.uri, user="durable", password="durable-pass")
+        user.create_collection("made_by_durable", dimension=2)
+    finally:
+        second.stop()
