@@ -342,6 +342,19 @@ _AUTOINDEX: dict[DataType, tuple[str, str, dict[str, Any]]] = {
 
 # Scalar index types: named on a vector field they are a type mismatch, not unknown.
 _SCALAR_INDEX_NAMES = frozenset({"BITMAP", "INVERTED", "STL_SORT", "TRIE", "NGRAM", "RTREE"})
+# Metrics a vector type takes whatever its index; Milvus's proxy checks these
+# before the index's own list.
+_FLOAT_FAMILY = ("float", frozenset({"L2", "IP", "COSINE"}))
+_METRIC_FAMILIES: dict[DataType, tuple[str, frozenset[str]]] = {
+    DataType.FLOAT_VECTOR: _FLOAT_FAMILY,
+    DataType.FLOAT16_VECTOR: _FLOAT_FAMILY,
+    DataType.BFLOAT16_VECTOR: _FLOAT_FAMILY,
+    DataType.INT8_VECTOR: ("int", frozenset({"L2", "IP", "COSINE"})),
+    DataType.BINARY_VECTOR: (
+        "binary",
+        frozenset({"HAMMING", "JACCARD", "SUBSTRUCTURE", "SUPERSTRUCTURE", "MHJACCARD"}),
+    ),
+}
 
 
 def index_spec(index_type: str) -> IndexSpec:
@@ -441,6 +454,13 @@ def check_build_params(
         and str(metric_type).strip().upper() not in ("IP", "BM25")
     ):
         raise ParameterError("only IP&BM25 is the supported metric type for sparse index")
+    family = _METRIC_FAMILIES.get(dtype)
+    named = str(metric_type or "").strip()
+    if named and family is not None and named.upper() not in family[1]:
+        raise ParameterError(
+            f"{family[0]} vector index does not support metric type: {named}: invalid "
+            "parameter[expected=valid index params][actual=invalid index params]"
+        )
     if concrete in _SCALAR_INDEX_NAMES:
         raise ParameterError(
             f"data type {_dtype_label(dtype)} can't build with this index {concrete}"
