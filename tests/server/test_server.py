@@ -250,8 +250,8 @@ def test_compaction(client: MilvusClient, books: str) -> None:
 
 def test_unsupported_rpc_is_refused_clearly(client: MilvusClient) -> None:
     with pytest.raises(MilvusException) as info:
-        client.create_role("reader")
-    assert "not supported by Elanus: CreateRole" in info.value.message
+        client.create_resource_group("reader")
+    assert "not supported by Elanus: CreateResourceGroup" in info.value.message
 
 
 def test_sigterm_keeps_data_across_restart(tmp_path: Path) -> None:
