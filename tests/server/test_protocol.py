@@ -100,8 +100,8 @@ def test_check_health_answers(stub: tuple[RecordingEngine, str]) -> None:
 def test_unsupported_rpc_says_so(stub: tuple[RecordingEngine, str]) -> None:
     client = MilvusClient(uri=stub[1])
     with pytest.raises(MilvusException) as info:
-        client.create_user(user_name="alice", password="secret-password")
-    assert "not supported by Elanus: CreateCredential" in info.value.message
+        client.create_resource_group("alice")
+    assert "not supported by Elanus: CreateResourceGroup" in info.value.message
     client.close()
 
 
