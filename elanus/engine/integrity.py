@@ -27,7 +27,7 @@ from elanus.engine.requests import ConsistencyLevel
 from elanus.engine.segment import SealedSegment
 from elanus.engine.state import EngineState
 from elanus.errors import StorageError
-from elanus.storage import DataLayout, FileSystem
+from elanus.storage import CatalogStore, DataLayout, FileSystem
 
 __all__ = [
     "STATUS_PROPERTY",
@@ -100,8 +100,10 @@ def check_segments_available(store: CollectionStorage | None, name: str, level: 
 def require_catalog(fs: FileSystem, layout: DataLayout) -> None:
     """Refuse a data directory whose catalog is gone while collection data is there:
     opening it as an empty database would hide that data (and new collections
-    would be mixed with it). ``elanus repair`` moves the data to ``lost+found``."""
+    would be mixed with it). ``elanus repair`` moves the data to ``lost+found``.
+    With the catalog there, temp files an interrupted save left beside it go."""
     if fs.exists(layout.catalog_path):
+        CatalogStore(fs, layout.catalog_path).remove_temps()
         return
     orphans = fs.list_dir(layout.collections_dir)
     if orphans:

@@ -158,6 +158,7 @@ class CollectionStorage:
         fs.mkdirs(self.segments_dir)
         self.wal = WriteAheadLog(layout.collection_wal_dir(collection_id), sync=sync)
         self.manifests = ManifestStore(fs, layout.manifest_dir(collection_id))
+        self.manifests.remove_temps()
         self.manifest, self._trusted = self._load_manifest(existing)
         self._check_wal(existing)
         self.skipped_on_replay: list[SkippedWrite] = []

@@ -177,6 +177,19 @@ class CatalogStore:
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"catalog {self.path} is damaged: {exc}") from exc
 
+    def remove_temps(self) -> list[str]:
+        """Delete temp files an interrupted save left beside the catalog (never
+        renamed into place); the caller holds the directory lock."""
+        directory, _, name = self.path.rpartition("/")
+        stale = [
+            n
+            for n in self.fs.list_dir(directory or ".")
+            if n.startswith(f".{name}.") and n.endswith(".tmp")
+        ]
+        for entry in stale:
+            self.fs.delete_file(f"{directory}/{entry}" if directory else entry)
+        return stale
+
     def save(self, catalog: Catalog) -> None:
         """Write the catalog atomically and bump its ``version``."""
         saved = _copy.copy(catalog)

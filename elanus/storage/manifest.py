@@ -28,6 +28,7 @@ __all__ = ["Manifest", "ManifestStore", "SegmentEntry"]
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{20})\.json$")
+_TEMP = re.compile(r"^\.\d{20}\.json\.[0-9a-f]+\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,14 @@ class ManifestStore:
             for old in versions[: max(0, len(versions) + 1 - self.keep)]:
                 self.fs.delete_file(self._path(old))
             return saved
+
+    def remove_temps(self) -> list[str]:
+        """Delete temp files an interrupted commit left (never renamed into place,
+        so never a version); the caller holds the directory lock."""
+        stale = [n for n in self.fs.list_dir(self.directory) if _TEMP.match(n)]
+        for name in stale:
+            self.fs.delete_file(join(self.directory, name))
+        return stale
 
     def _versions(self) -> list[int]:
         return sorted(

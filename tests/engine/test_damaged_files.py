@@ -307,3 +307,17 @@ def test_an_index_replaced_by_an_interrupted_build_is_rebuilt_quietly(
         assert not e.storage_health("default", "c").degraded
         assert e.describe_index("default", "c", "vec_idx").pending_index_rows == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_temp_files_of_interrupted_commits_are_removed_on_open(tmp_path: Path) -> None:
+    two_segments(tmp_path)
+    manifest_dir = segment_dirs(tmp_path)[0].parent.parent / "manifest"
+    temps = [
+        manifest_dir / f".{'9' * 20}.json.{'ab' * 16}.tmp",
+        tmp_path / f".catalog.json.{'cd' * 16}.tmp",
+    ]
+    for path in temps:
+        path.write_bytes(b"{half")
+    with Engine.open(str(tmp_path), **OPTS) as e:
+        assert not e.storage_health("default", "c").degraded
+    assert not any(p.exists() for p in temps)
