@@ -355,6 +355,10 @@ class CollectionStorage:
             for other in self.fs.list_dir(path):
                 if _DELETES_NAME.match(other) and other != name:
                     self.fs.delete_file(join(path, other))  # written by an uncommitted flush
+        indexes = join(path, "indexes")
+        for other in self.fs.list_dir(indexes):
+            if ".tmp-" in other:
+                self.fs.delete_dir(join(indexes, other))  # an index save cut short
         self._checksums[entry.segment_id] = dict(entry.checksums)
         self._deletes_files[entry.segment_id] = entry.deletes_file
         return seg

@@ -318,6 +318,10 @@ def test_temp_files_of_interrupted_commits_are_removed_on_open(tmp_path: Path) -
     ]
     for path in temps:
         path.write_bytes(b"{half")
+    index_tmp = segment_dirs(tmp_path)[0] / "indexes" / f"vec_idx.tmp-{'ef' * 16}"
+    index_tmp.mkdir()
+    (index_tmp / "index.faiss").write_bytes(b"half")
+    temps.append(index_tmp)
     with Engine.open(str(tmp_path), **OPTS) as e:
         assert not e.storage_health("default", "c").degraded
     assert not any(p.exists() for p in temps)
