@@ -84,4 +84,7 @@ class Authenticator:
 
     def _fail(self, user: str) -> None:
         with self._lock:
+            if len(self._failures) >= _CACHE_LIMIT:
+                # Names claimed by failed logins are unbounded; keep the table small.
+                self._failures.clear()
             self._failures[user] = [*self._recent(user), self._clock()]
