@@ -23,6 +23,7 @@ from elanus.server.convert_schema import (
     kv_pairs,
     schema_from_proto,
 )
+from elanus.server.index_alter import check_index_alter
 from elanus.server.rpc import Call, RpcStats, rpc
 
 __all__ = ["DefinitionHandlers"]
@@ -416,9 +417,12 @@ class DefinitionHandlers:
 
     @rpc
     def AlterIndex(self, request: milvus_pb2.AlterIndexRequest, call: Call) -> Any:
+        if request.delete_keys and request.extra_params:
+            raise ParameterError("cannot provide both DeleteKeys and ExtraParams")
         properties = kv_dict(request.extra_params)
         for key in request.delete_keys:
             properties[key] = ""
+        check_index_alter(self.engine, call.db, request.collection_name, properties)
         self.engine.alter_index_properties(
             call.db, request.collection_name, request.index_name, properties
         )

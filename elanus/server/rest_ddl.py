@@ -7,6 +7,7 @@ from typing import Any
 from elanus.engine.api import EngineAPI, IndexInfo, LoadState
 from elanus.engine.requests import ConsistencyLevel
 from elanus.errors import NotSupportedError, ParameterError
+from elanus.server.index_alter import check_index_alter
 from elanus.server.rest_body import (
     MissingParameter,
     RestBody,
@@ -384,12 +385,15 @@ def drop_index(engine: EngineAPI, body: RestBody) -> None:
 
 @endpoint("indexes/alter_properties")
 def alter_index_properties(engine: EngineAPI, body: RestBody) -> None:
-    engine.alter_index_properties(
-        body.db, body.collection, body.text("indexName"), body.properties()
-    )
+    db, name, index = body.db, body.collection, body.text("indexName")
+    properties = body.properties()
+    check_index_alter(engine, db, name, properties)
+    engine.alter_index_properties(db, name, index, properties)
 
 
 @endpoint("indexes/drop_properties")
 def drop_index_properties(engine: EngineAPI, body: RestBody) -> None:
+    db, name, index = body.db, body.collection, body.text("indexName")
     keys = body.text_list("propertyKeys") or []
-    engine.drop_index_properties(body.db, body.collection, body.text("indexName"), keys)
+    check_index_alter(engine, db, name, keys)
+    engine.drop_index_properties(db, name, index, keys)

@@ -178,6 +178,15 @@ def test_properties_of_collections_fields_and_indexes(server: ServerProcess, boo
     )
     assert struct["code"] != 0 and "not supported by Elanus" in struct["message"]
 
+    mmap = {"collectionName": books, "indexName": "v_idx", "properties": {"mmap.enabled": True}}
+    loaded = post(server, "indexes/alter_properties", mmap)
+    assert loaded["code"] == 104 and "please release the collection first" in loaded["message"]
+    ok(server, "collections/release", {"collectionName": books})
+    unknown = {"collectionName": books, "indexName": "v_idx", "properties": {"nlist": 8}}
+    refused = post(server, "indexes/alter_properties", unknown)
+    assert (
+        refused["code"] == 1100 and "nlist is not a configable index property" in refused["message"]
+    )
     ok(
         server,
         "indexes/alter_properties",
@@ -198,6 +207,7 @@ def test_properties_of_collections_fields_and_indexes(server: ServerProcess, boo
         ]
         == ""
     )
+    ok(server, "collections/load", {"collectionName": books})
 
 
 def test_run_analyzer_and_the_single_resource_group(server: ServerProcess, books: str) -> None:
