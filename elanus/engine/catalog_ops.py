@@ -35,6 +35,9 @@ from elanus.errors import (
 from elanus.schema import CollectionSchema, FieldSchema
 from elanus.schema.validate import validate_field, validate_name, validate_schema
 
+# Milvus's proxy.maxShardNum default: each shard is a channel a collection describes.
+MAX_SHARDS = 16
+
 __all__ = ["CatalogOperations"]
 
 DEFAULT_NUM_PARTITIONS = 16
@@ -108,6 +111,8 @@ class CatalogOperations(EngineState):
         load: bool = True,
     ) -> None:
         validate_name("collection", name)
+        if int(num_shards or 1) > MAX_SHARDS:
+            raise ParameterError(f"maximum shards's number should be limited to {MAX_SHARDS}")
         validated = validate_schema(schema, name)
         check_query_mode_properties(properties)
         for text_field in validated.fields:

@@ -56,6 +56,20 @@ _SLOTS: dict[DataType, str] = {
     DataType.GEOMETRY: "geometry_wkt_data",
     DataType.TIMESTAMPTZ: "string_data",
 }
+# What an ARRAY field may hold (its cells are ScalarFields of these slots).
+_ARRAY_ELEMENTS = frozenset(
+    {
+        DataType.BOOL,
+        DataType.INT8,
+        DataType.INT16,
+        DataType.INT32,
+        DataType.INT64,
+        DataType.FLOAT,
+        DataType.DOUBLE,
+        DataType.VARCHAR,
+        DataType.STRING,
+    }
+)
 _VECTOR_SLOTS: dict[DataType, str] = {
     DataType.FLOAT_VECTOR: "float_vector",
     DataType.BINARY_VECTOR: "binary_vector",
@@ -195,8 +209,18 @@ _SLOT_TYPES: dict[str, DataType] = {
 }
 
 
+def _named_data_type(code: int, what: str) -> DataType:
+    """The DataType a request names, refused clearly when the number is not one."""
+    try:
+        return DataType(code)
+    except ValueError:
+        raise DataError(f"{what}: unknown data type {code}") from None
+
+
 def _array_column(array: schema_pb2.ArrayArray) -> pa.Array:
-    element = DataType(array.element_type) if array.element_type else None
+    element = _named_data_type(array.element_type, "array") if array.element_type else None
+    if element is not None and element not in _ARRAY_ELEMENTS:
+        raise DataError(f"unsupported array element type {element.name}")
     if element is None:
         # pymilvus leaves element_type unset; the cells' oneof says what they hold.
         slots = {cell.WhichOneof("data") for cell in array.data} - {None}
@@ -257,7 +281,7 @@ def sparse_from_rows(rows: Sequence[bytes]) -> sp.csr_array:
 
 
 def _column_from_field_data(fd: schema_pb2.FieldData, num_rows: int) -> Any:
-    dtype = DataType(fd.type)
+    dtype = _named_data_type(fd.type, f"field {fd.field_name}")
     valid = np.asarray(fd.valid_data, dtype=bool) if len(fd.valid_data) else None
     if dtype.is_dense_vector:
         return _dense_from_proto(dtype, fd.vectors, fd.field_name)
@@ -271,7 +295,7 @@ def field_num_rows(fd: schema_pb2.FieldData) -> int:
     """Rows a FieldData describes (the valid mask counts when present)."""
     if len(fd.valid_data):
         return len(fd.valid_data)
-    dtype = DataType(fd.type)
+    dtype = _named_data_type(fd.type, f"field {fd.field_name}")
     if dtype.is_dense_vector:
         return int(_dense_from_proto(dtype, fd.vectors, fd.field_name).shape[0])
     if dtype == DataType.SPARSE_FLOAT_VECTOR:
@@ -292,7 +316,7 @@ def columns_from_fields_data(
         if name in columns:
             raise DataError(f"duplicated field name {name} in insert data")
         columns[name] = _column_from_field_data(fd, num_rows)
-        if DataType(fd.type).is_vector and len(fd.valid_data):
+        if _named_data_type(fd.type, f"field {fd.field_name}").is_vector and len(fd.valid_data):
             # The vectors of the valid rows only; the engine spreads them out.
             columns[validity_column_name(name)] = pa.array(
                 np.asarray(fd.valid_data, dtype=bool), type=pa.bool_()

@@ -135,7 +135,10 @@ def field_from_proto(raw: schema_pb2.FieldSchema) -> FieldSchema:
     except ValueError:
         raise SchemaError(f"field {raw.name}: unknown data type {raw.data_type}") from None
     params = {kv.key: _param_value(kv.key, kv.value) for kv in raw.type_params}
-    element = DataType(raw.element_type) if raw.element_type else None
+    try:
+        element = DataType(raw.element_type) if raw.element_type else None
+    except ValueError:
+        raise SchemaError(f"field {raw.name}: unknown element type {raw.element_type}") from None
     return FieldSchema(
         name=raw.name,
         dtype=dtype,

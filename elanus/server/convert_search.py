@@ -149,12 +149,17 @@ def decode_placeholder_group(raw: bytes) -> Any:
         return sparse_from_rows(values)
     dtype = _PLACEHOLDER_DTYPES.get(kind)
     if dtype is None:
-        raise NotSupportedError(
-            f"search with placeholder type {common_pb2.PlaceholderType.Name(kind)} "
-            "is not supported by Elanus"
-        )
+        known = kind in common_pb2.PlaceholderType.values()
+        label = common_pb2.PlaceholderType.Name(kind) if known else str(kind)
+        raise NotSupportedError(f"search with placeholder type {label} is not supported by Elanus")
     if not values:
         raise ParameterError("search needs at least one query vector")
+    width = len(values[0])
+    if width == 0 or width % np.dtype(dtype).itemsize or any(len(v) != width for v in values):
+        raise ParameterError(
+            "query vectors must all have the same dimension, a whole number of "
+            f"{np.dtype(dtype).itemsize}-byte values"
+        )
     flat = np.frombuffer(b"".join(values), dtype=dtype)
     return flat.reshape(len(values), -1)
 

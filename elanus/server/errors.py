@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import logging
 
+import orjson
+import pyarrow as pa
+from google.protobuf.message import DecodeError
 from pymilvus.grpc_gen import common_pb2
 
 from elanus.errors import (
     CollectionNotFound,
+    DataError,
     ElanusError,
     IndexNotFound,
     InternalError,
@@ -23,6 +27,7 @@ from elanus.errors import (
 
 __all__ = [
     "error_status",
+    "library_error",
     "not_supported_status",
     "status_for_exception",
     "success_status",
@@ -76,10 +81,29 @@ def not_supported_status(rpc: str) -> common_pb2.Status:
     return error_status(NotSupportedError(f"not supported by Elanus: {rpc}"))
 
 
+def library_error(exc: BaseException) -> ElanusError | None:
+    """The Elanus error for what a decoding library raised on a request's content (a
+    nested message, a JSON text, UTF-8 bytes, Arrow data that does not parse), or None
+    when ``exc`` is not one of those: then it is a bug."""
+    if isinstance(exc, DecodeError):
+        return ParameterError(f"invalid request: a nested message does not decode ({exc})")
+    if isinstance(exc, orjson.JSONDecodeError):
+        return DataError(f"invalid JSON value: {exc}")
+    if isinstance(exc, UnicodeError):
+        return DataError(f"invalid text: {exc}")
+    if isinstance(exc, pa.ArrowInvalid):
+        return DataError(f"invalid data: {exc}")
+    return None
+
+
 def status_for_exception(exc: BaseException, rpc: str) -> common_pb2.Status:
-    """Map anything a handler raised. Elanus errors keep their code; other
-    exceptions are bugs, logged with their traceback and reported as internal."""
+    """Map anything a handler raised. Elanus errors keep their code, decoding
+    libraries' errors become ``library_error``'s; other exceptions are bugs, logged
+    with their traceback and reported as internal."""
     if isinstance(exc, ElanusError):
         return error_status(exc)
+    translated = library_error(exc)
+    if translated is not None:
+        return error_status(translated)
     log.exception("unexpected error in %s", rpc)
     return error_status(InternalError(f"internal error in {rpc}: {type(exc).__name__}: {exc}"))
