@@ -272,6 +272,9 @@ def apply_nulls(f: FieldSchema, array: pa.Array) -> pa.Array:
         default = f.default_value
         if f.dtype == DataType.JSON and not isinstance(default, str):
             default = orjson.dumps(default).decode()
+        if f.dtype == DataType.TIMESTAMPTZ:
+            # The default is ISO-8601 text, read as any inserted value is.
+            return pc.fill_null(array, _timestamp_column(f, [default], 1)[0])
         return pc.fill_null(array, pa.scalar(default, type=array.type))
     if not f.nullable:
         row = first_row(pc.is_null(array))

@@ -25,6 +25,7 @@ from elanus.engine.requests import QueryResult, SearchResults
 from elanus.errors import DataError, ParameterError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 from elanus.schema.columns import rows_to_columns
+from elanus.schema.scalars import timestamptz_text
 from elanus.schema.types import dense_vector_numpy_dtype
 
 __all__ = [
@@ -167,8 +168,9 @@ def json_column(
     if isinstance(column, pa.Array):
         if name == DYNAMIC_FIELD_NAME or dtype == DataType.JSON:
             return [None if t is None else orjson.loads(t) for t in column.to_pylist()]
-        if dtype == DataType.TIMESTAMPTZ:
-            return [None if v is None else v.isoformat() for v in column.to_pylist()]
+        if dtype == DataType.TIMESTAMPTZ and pa.types.is_timestamp(column.type):
+            # Milvus's text form, as the gRPC API writes it.
+            return list(timestamptz_text(column).to_pylist())
         return list(column.to_pylist())
     if isinstance(column, np.ndarray):
         if dtype == DataType.BINARY_VECTOR:

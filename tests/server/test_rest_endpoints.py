@@ -316,3 +316,25 @@ def test_describe_writes_defaults_as_milvus_marshals_them(server: ServerProcess)
     defaults = {f["name"]: f.get("defaultValue") for f in described}
     assert defaults["s"] == {"Data": {"StringData": "123"}}
     assert defaults["n"] == {"Data": {"IntData": 5}} and defaults["id"] is None
+
+
+def test_timestamptz_default_fills_rows_that_leave_it_out(server: ServerProcess) -> None:
+    fields = [
+        {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+        {
+            "fieldName": "t",
+            "dataType": "Timestamptz",
+            "defaultValue": "2025-01-01T00:00:00Z",
+            "nullable": True,
+        },
+        {"fieldName": "v", "dataType": "FloatVector", "elementTypeParams": {"dim": DIM}},
+    ]
+    index = [{"fieldName": "v", "metricType": "L2"}]
+    body = {"collectionName": "ep_tz", "schema": {"fields": fields}, "indexParams": index}
+    ok(server, "collections/create", body)
+    rows = [{"id": 1, "v": vectors(1, 9)[0]}, {"id": 2, "v": vectors(1, 9)[0], "t": None}]
+    ok(server, "entities/insert", {"collectionName": "ep_tz", "data": rows})
+    got = ok(
+        server, "entities/get", {"collectionName": "ep_tz", "id": [1, 2], "outputFields": ["t"]}
+    )
+    assert [r["t"] for r in sorted(got, key=lambda r: r["id"])] == ["2025-01-01T00:00:00Z"] * 2
