@@ -12,7 +12,8 @@ the machine falls on every variant alike:
    with ``splice`` and with ``copy`` (``recv_into``/``sendall``), and with
    ``splice`` from threads inside the grpcio process. pymilvus searches each in turn.
 2. The real server: ``elanus serve`` over one data directory (HNSW), restarted
-   with sharing on (the default) and off (``--no-rest-on-grpc-port``).
+   with sharing on (the default) and off (``--no-rest-on-grpc-port``); with
+   ``--tls`` also both with ``tlsMode`` 1 (certificates from ``trustme``).
 
 Reports p50/p99 search latency per variant and the ratios to grpcio directly;
 ``--threads N`` searches from N threads sharing one client (pymilvus's single
@@ -183,12 +184,30 @@ def _floor(
     return result
 
 
-def _start_server(data_dir: Path, shared: bool) -> tuple[subprocess.Popen[str], int]:
+def _certificates(folder: Path) -> dict[str, str]:
+    """A CA and a server certificate for 127.0.0.1/localhost (``trustme``)."""
+    import trustme
+
+    ca = trustme.CA()
+    server = ca.issue_cert("localhost", "127.0.0.1")
+    paths = {name: str(folder / name) for name in ("ca.pem", "server.pem", "server.key")}
+    ca.cert_pem.write_to_path(paths["ca.pem"])
+    server.cert_chain_pems[0].write_to_path(paths["server.pem"])
+    server.private_key_pem.write_to_path(paths["server.key"])
+    return paths
+
+
+def _start_server(
+    data_dir: Path, shared: bool, certs: dict[str, str] | None
+) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     args = [sys.executable, "-m", "elanus.cli", "serve", "--data-dir", str(data_dir)]
     args += ["--port", str(port), "--http-port", str(_free_port()), "--log-level", "WARNING"]
     if not shared:
         args.append("--no-rest-on-grpc-port")
+    if certs is not None:
+        args += ["--tls-mode", "1", "--tls-cert", certs["server.pem"]]
+        args += ["--tls-key", certs["server.key"]]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     ready = threading.Event()
 
@@ -206,20 +225,33 @@ def _start_server(data_dir: Path, shared: bool) -> tuple[subprocess.Popen[str], 
 
 
 def _server(
-    vectors: np.ndarray, queries: np.ndarray, seconds: float, rounds: int, threads: int
+    vectors: np.ndarray, queries: np.ndarray, seconds: float, rounds: int, threads: int, tls: bool
 ) -> Any:
     from pymilvus import MilvusClient
 
     from benchmarks.server_vs_embedded import _build
 
     work = Path(tempfile.mkdtemp(prefix="elanus-one-port-"))
-    times: dict[str, list[float]] = {"one_port": [], "grpc_only": []}
+    names = ["one_port", "grpc_only"] + (["one_port_tls", "grpc_only_tls"] if tls else [])
+    times: dict[str, list[float]] = {name: [] for name in names}
+    certs = _certificates(work) if tls else None
     try:
         for round_no in range(rounds):
             for name in times:
-                proc, port = _start_server(work, shared=name == "one_port")
+                with_tls = certs if name.endswith("_tls") else None
+                proc, port = _start_server(
+                    work / "data", shared=name.startswith("one_port"), certs=with_tls
+                )
                 try:
-                    client = MilvusClient(uri=f"http://127.0.0.1:{port}")
+                    if with_tls is None:
+                        client = MilvusClient(uri=f"http://127.0.0.1:{port}")
+                    else:
+                        client = MilvusClient(
+                            uri=f"https://127.0.0.1:{port}",
+                            secure=True,
+                            server_pem_path=with_tls["ca.pem"],
+                            server_name="localhost",
+                        )
                     if round_no == 0 and name == "one_port":
                         _build(client, vectors, 5000)
                     client.load_collection(NAME)
@@ -240,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="client threads sharing one client")
+    ap.add_argument("--tls", action="store_true", help="also time both with tlsMode 1")
     ap.add_argument(
         "--work-us", type=float, default=200.0, help="Python work per floor Search (GIL held)"
     )
@@ -262,15 +295,18 @@ def main(argv: list[str] | None = None) -> int:
         out[f"floor_{name}_over_direct"] = {
             q: floor[name][q] / direct[q] for q in ("p50_us", "p99_us")
         }
-    server = _server(ds.vectors, ds.queries, args.seconds, args.rounds, args.threads)
+    server = _server(ds.vectors, ds.queries, args.seconds, args.rounds, args.threads, args.tls)
     out["server"] = server
-    out["server_one_port_over_grpc_only"] = {
-        q: server["one_port"][q] / server["grpc_only"][q] for q in ("p50_us", "p99_us")
-    }
+    for suffix in ("", "_tls") if args.tls else ("",):
+        out[f"server_one_port{suffix}_over_grpc_only{suffix}"] = {
+            q: server[f"one_port{suffix}"][q] / server[f"grpc_only{suffix}"][q]
+            for q in ("p50_us", "p99_us")
+        }
     rounded = json.loads(json.dumps(out), parse_float=lambda s: round(float(s), 3))
     print(json.dumps(rounded, indent=2))
     report.RESULTS.mkdir(parents=True, exist_ok=True)
-    (report.RESULTS / f"one_port-{args.threads}-threads.json").write_text(
+    tag = "-tls" if args.tls else ""
+    (report.RESULTS / f"one_port-{args.threads}-threads{tag}.json").write_text(
         json.dumps({"machine": report.machine(), "result": rounded}, indent=1)
     )
     return 0
