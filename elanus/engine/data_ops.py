@@ -177,17 +177,24 @@ class DataOperations(EngineState):
             # One batch cannot say which of two rows with the same key wins.
             raise DataError("duplicate primary keys are not allowed in the same batch")
         replaced: np.ndarray | None = None
-        if upsert and pk.auto_id and not partial:
+        given = pks
+        new_ids: Any = None
+        if upsert and pk.auto_id:
             # As in Milvus, an upsert into an auto_id collection deletes the rows
-            # with the given keys and writes the new rows under newly generated keys.
+            # with the given keys and writes the new rows under newly generated keys;
+            # a partial one first takes the stored values of the fields it leaves out.
             replaced = as_key_array(pks)
-            cols[pk.name] = self._auto_ids(schema, num_rows)
-            pks = self._primary(schema, cols)
+            new_ids = self._auto_ids(schema, num_rows)
+            pks = self._primary(schema, {pk.name: new_ids})
+            if not partial:
+                cols[pk.name] = new_ids
 
         def make(ts: int) -> list[InsertBatch | DeleteBatch]:
-            full = self._fill_partial(data, schema, cols, pks, num_rows) if partial else cols
+            full = self._fill_partial(data, schema, cols, given, num_rows) if partial else cols
             if partial and full is not cols:
                 full = apply_functions(schema, full, num_rows)
+            if partial and new_ids is not None:
+                full = {**full, pk.name: new_ids}
             routing = target
             if (
                 routing is None

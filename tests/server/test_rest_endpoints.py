@@ -338,3 +338,34 @@ def test_timestamptz_default_fills_rows_that_leave_it_out(server: ServerProcess)
         server, "entities/get", {"collectionName": "ep_tz", "id": [1, 2], "outputFields": ["t"]}
     )
     assert [r["t"] for r in sorted(got, key=lambda r: r["id"])] == ["2025-01-01T00:00:00Z"] * 2
+
+
+def test_partial_upsert_into_auto_id_collection_moves_the_row_to_a_new_key(
+    server: ServerProcess,
+) -> None:
+    schema = {
+        "autoID": True,
+        "fields": [
+            {"fieldName": "id", "dataType": "Int64", "isPrimary": True},
+            {"fieldName": "n", "dataType": "Int64"},
+            {"fieldName": "title", "dataType": "VarChar", "elementTypeParams": {"max_length": 16}},
+            {"fieldName": "v", "dataType": "FloatVector", "elementTypeParams": {"dim": DIM}},
+        ],
+    }
+    index = [{"fieldName": "v", "metricType": "L2"}]
+    ok(
+        server,
+        "collections/create",
+        {"collectionName": "ep_auto", "schema": schema, "indexParams": index},
+    )
+    rows = [{"n": i, "title": f"t{i}", "v": v} for i, v in enumerate(vectors(2, 5))]
+    old = ok(server, "entities/insert", {"collectionName": "ep_auto", "data": rows})["insertIds"]
+    body = {
+        "collectionName": "ep_auto",
+        "data": [{"id": old[0], "title": "new"}],
+        "partialUpdate": True,
+    }
+    new = ok(server, "entities/upsert", body)["upsertIds"]
+    assert new[0] != old[0]
+    got = ok(server, "entities/query", {"collectionName": "ep_auto", "filter": "n == 0"})
+    assert [(r["id"], r["title"]) for r in got] == [(new[0], "new")] and len(got[0]["v"]) == DIM
