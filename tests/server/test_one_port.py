@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -141,6 +143,40 @@ def test_sharing_off_leaves_the_port_to_grpc(tmp_path: Path) -> None:
         assert _get(f"{proc.http_url}/healthz") == (200, "OK")
     finally:
         proc.stop()
+
+
+def _relay_pids(server_pid: int) -> list[int]:
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if "relay.py" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    ]
+
+
+def _gone(pid: int, wait: float = 30.0) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":  # exited; its parent (gone too) never reaped it
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_the_relay_process_ends_with_the_server(tmp_path: Path, how: int) -> None:
+    proc = start_server(tmp_path / "d")
+    relays = _relay_pids(proc.process.pid)
+    assert len(relays) == 1
+    proc.stop(how)
+    assert _gone(relays[0])
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", proc.port), timeout=5).close()
 
 
 def _classify_bytes(data: bytes, tls: bool) -> Route:
