@@ -95,6 +95,15 @@ def _given_rows(body: RestBody) -> list[Mapping[str, Any]]:
 
 
 def _columns(schema: CollectionSchema, rows: list[Mapping[str, Any]]) -> tuple[dict[str, Any], int]:
+    if not schema.enable_dynamic_field:
+        given: set[str] = set()
+        for row in rows:
+            given.update(row)
+        if given - {f.name for f in schema.fields}:
+            raise InvalidInsertData(
+                "fail to deal the insert data, error: has pass more field without dynamic "
+                "schema, please check it"
+            )
     try:
         columns, num_rows = columns_from_rows(schema, rows)
     except DataError as exc:
