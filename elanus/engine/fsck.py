@@ -121,29 +121,37 @@ class _Checker:
         return CheckReport(self.layout.root, tuple(self.findings), self.collections, self.segments)
 
     def _catalog(self) -> dict[int, CollectionRecord] | None:
+        """The catalog's collections; from its backup copy when the catalog itself
+        is missing or damaged and the copy is whole (repair restores that copy)."""
         path = self.layout.catalog_path
+        store = CatalogStore(self.fs, path)
         held = self.fs.list_dir(self.layout.collections_dir)
-        if not self.fs.exists(path):
-            if held:
-                self.add(
-                    DAMAGE,
-                    path,
-                    f"missing, while {len(held)} collection directories exist",
-                    "restore it from a backup; repair moves the collections to lost+found",
-                )
-            else:
-                self.add(NOTE, path, "no catalog yet: an empty data directory")
+        if not self.fs.exists(path) and not held:
+            self.add(NOTE, path, "no catalog yet: an empty data directory")
             return None
         try:
-            return dict(CatalogStore(self.fs, path).load().collections)
+            if self.fs.exists(path):
+                return dict(store.load().collections)
+            problem = f"missing, while {len(held)} collection directories exist"
         except StorageError as exc:
+            problem = str(exc)
+        backup = store.load_backup()
+        if backup is None:
             self.add(
                 DAMAGE,
                 path,
-                str(exc),
+                problem,
                 "restore it from a backup; repair moves it and the collections to lost+found",
             )
             return None
+        self.add(
+            DAMAGE,
+            path,
+            problem,
+            f"repair restores it from {store.backup_path} (version {backup.version}), "
+            "checked below in its place",
+        )
+        return dict(backup.collections)
 
     def _collection(self, record: CollectionRecord) -> None:
         cid = record.collection_id

@@ -102,15 +102,27 @@ def require_catalog(fs: FileSystem, layout: DataLayout) -> None:
     opening it as an empty database would hide that data (and new collections
     would be mixed with it). ``elanus repair`` moves the data to ``lost+found``.
     With the catalog there, temp files an interrupted save left beside it go."""
+    store = CatalogStore(fs, layout.catalog_path)
+    backup = store.load_backup()
+    remedy = (
+        f"`elanus repair {layout.root}` restores it from {store.backup_path} "
+        f"(version {backup.version}) and sets aside collections that copy does not name"
+        if backup is not None
+        else f"restore it from a backup, or run `elanus repair {layout.root}` to move "
+        "the collections to lost+found and start empty"
+    )
     if fs.exists(layout.catalog_path):
-        CatalogStore(fs, layout.catalog_path).remove_temps()
+        store.remove_temps()
+        try:
+            store.load()
+        except StorageError as exc:
+            raise StorageError(f"{exc}; {remedy}") from exc
         return
     orphans = fs.list_dir(layout.collections_dir)
     if orphans:
         raise StorageError(
             f"{layout.catalog_path} is missing but {layout.collections_dir} holds the data of "
-            f"{len(orphans)} collection(s): restore the catalog from a backup, or run "
-            f"`elanus repair {layout.root}` to move that data to lost+found and start empty"
+            f"{len(orphans)} collection(s): {remedy}"
         )
 
 

@@ -1,9 +1,9 @@
 """``elanus repair``: bring a damaged data directory back to a consistent state.
 
 What can be rebuilt is rebuilt (indexes, which the open builds again from their
-segments); what cannot is set aside in ``lost+found``, never deleted: a catalog
-that is missing or unreadable takes the collection directories with it, a
-segment that fails its checks leaves the manifest. Problems recorded by earlier
+segments; a missing or unreadable catalog from its backup copy); what cannot is
+set aside in ``lost+found``, never deleted: collection directories no catalog
+names, a segment that fails its checks (it leaves the manifest). Problems recorded by earlier
 opens are then acknowledged, so the collections stop being reported as
 degraded. The report lists every action; ``check`` runs again at the end.
 Like ``check``, it refuses a directory a live process holds.
@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from elanus.engine.engine import Engine
 from elanus.engine.fsck import CheckReport, check_data_dir
 from elanus.errors import StorageError
-from elanus.storage import CatalogStore, DataDirLock, DataLayout, FileSystem, LocalFileSystem
+from elanus.storage import (
+    Catalog,
+    CatalogStore,
+    DataDirLock,
+    DataLayout,
+    FileSystem,
+    LocalFileSystem,
+)
 from elanus.storage.lost_found import move_to_lost_found
 
 __all__ = ["RepairReport", "repair_data_dir"]
@@ -67,17 +74,26 @@ def repair_data_dir(root: str) -> RepairReport:
 
 
 def _set_aside_unknown_collections(fs: FileSystem, layout: DataLayout) -> list[str]:
-    """A missing or unreadable catalog, and collection directories it does not name,
-    go to lost+found (the open would refuse or ignore them)."""
+    """A missing or unreadable catalog is restored from its backup copy when that is
+    whole (else set aside); collection directories the catalog does not name go
+    to lost+found (the open would refuse or ignore them)."""
     actions: list[str] = []
-    known: set[str] = set()
+    store = CatalogStore(fs, layout.catalog_path)
+    catalog: Catalog | None = None
+    problem = "missing"
     if fs.exists(layout.catalog_path):
         try:
-            catalog = CatalogStore(fs, layout.catalog_path).load()
-            known = {str(cid) for cid in catalog.collections}
+            catalog = store.load()
         except StorageError as exc:
-            where = move_to_lost_found(fs, layout, layout.catalog_path, str(exc))
+            problem = str(exc)
+            where = move_to_lost_found(fs, layout, layout.catalog_path, problem)
             actions.append(f"unreadable catalog moved to {where}")
+    if catalog is None and store.load_backup() is not None:
+        catalog = store.restore_backup()
+        actions.append(
+            f"catalog ({problem}) restored from {store.backup_path} (version {catalog.version})"
+        )
+    known = {str(cid) for cid in catalog.collections} if catalog is not None else set()
     for name in fs.list_dir(layout.collections_dir):
         if name not in known:
             path = f"{layout.collections_dir}/{name}"

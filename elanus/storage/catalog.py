@@ -2,7 +2,8 @@
 
 A plain object model kept in memory and saved as one JSON document
 (``catalog.json``) replaced atomically on every change; the document carries a
-CRC32 of its body. Records are frozen: the engine changes the catalog by
+CRC32 of its body. A second copy (``catalog.json.bak``) is written after it, so
+that one damaged file leaves a whole catalog for ``elanus repair`` to restore. Records are frozen: the engine changes the catalog by
 putting new records (``dataclasses.replace``) into a ``copy()`` and saving it,
 then swapping it in, so a failed save changes nothing. The engine serialises
 mutations; this module does no locking and no name checks.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copy as _copy
 import json
+import logging
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -158,24 +162,35 @@ class Catalog:
 
 
 class CatalogStore:
-    """Loads and saves the catalog document at ``path``."""
+    """Loads and saves the catalog document at ``path`` (and its copy ``backup_path``)."""
 
     def __init__(self, fs: FileSystem, path: str) -> None:
         self.fs = fs
         self.path = path
+        self.backup_path = path + ".bak"
 
     def load(self) -> Catalog:
         """The saved catalog, or an empty one when none was saved yet."""
         if not self.fs.exists(self.path):
             return Catalog()
+        return _read(self.fs, self.path)
+
+    def load_backup(self) -> Catalog | None:
+        """The copy written after the catalog, or None when there is no whole one."""
+        if not self.fs.exists(self.backup_path):
+            return None
         try:
-            doc = json.loads(self.fs.read_bytes(self.path))
-            body = doc["catalog"]
-            if zlib.crc32(body.encode()) != doc["crc32"]:
-                raise ValueError("checksum mismatch")
-            return Catalog.from_json(json.loads(body))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise StorageError(f"catalog {self.path} is damaged: {exc}") from exc
+            return _read(self.fs, self.backup_path)
+        except StorageError:
+            return None
+
+    def restore_backup(self) -> Catalog:
+        """Make the backup copy the catalog again (``StorageError`` when it is not whole)."""
+        backup = self.load_backup()
+        if backup is None:
+            raise StorageError(f"no whole catalog backup at {self.backup_path}")
+        self.fs.write_atomic(self.path, self.fs.read_bytes(self.backup_path))
+        return backup
 
     def remove_temps(self) -> list[str]:
         """Delete temp files an interrupted save left beside the catalog (never
@@ -198,9 +213,25 @@ class CatalogStore:
             body = json.dumps(saved.to_json(), sort_keys=True)
         except (TypeError, ValueError) as exc:
             raise StorageError(f"catalog holds a value that is not JSON: {exc}") from exc
-        doc = json.dumps({"crc32": zlib.crc32(body.encode()), "catalog": body})
-        self.fs.write_atomic(self.path, doc.encode())
+        doc = json.dumps({"crc32": zlib.crc32(body.encode()), "catalog": body}).encode()
+        self.fs.write_atomic(self.path, doc)
         catalog.version = saved.version
+        try:
+            self.fs.write_atomic(self.backup_path, doc)
+        except (OSError, StorageError) as exc:
+            # the catalog itself is saved; only the spare copy lags behind
+            log.warning("catalog backup %s not updated: %s", self.backup_path, exc)
+
+
+def _read(fs: FileSystem, path: str) -> Catalog:
+    try:
+        doc = json.loads(fs.read_bytes(path))
+        body = doc["catalog"]
+        if zlib.crc32(body.encode()) != doc["crc32"]:
+            raise ValueError("checksum mismatch")
+        return Catalog.from_json(json.loads(body))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"catalog {path} is damaged: {exc}") from exc
 
 
 def _database_json(d: DatabaseRecord) -> dict[str, Any]:

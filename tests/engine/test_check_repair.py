@@ -88,11 +88,31 @@ def test_repair_builds_a_damaged_index_again(
     assert run(capsys, "check", str(tmp_path))[0] == 0
 
 
-def test_repair_of_a_deleted_catalog_sets_the_collections_aside(
+@pytest.mark.parametrize("damage", ["delete", "flip"])
+def test_repair_restores_a_lost_catalog_from_its_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    two_segments(tmp_path)
+    if damage == "delete":
+        (tmp_path / "catalog.json").unlink()
+    else:
+        flip(tmp_path / "catalog.json", 80)
+    code, out = run(capsys, "check", str(tmp_path))
+    assert code == 1 and "repair restores it from" in out and "catalog.json.bak" in out
+    assert "3 segment(s) checked" in out  # the copy's collections are checked meanwhile
+    code, out = run(capsys, "repair", str(tmp_path))
+    assert code == 0 and "restored from" in out, out
+    with Engine.open(str(tmp_path), **OPTS) as e:
+        assert sorted(e.list_collections("default")) == ["c", "other"]
+        assert sorted(visible(e)) == [*range(5, 50), *range(100, 150)]
+
+
+def test_repair_of_a_lost_catalog_without_a_copy_sets_the_collections_aside(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     two_segments(tmp_path)
     (tmp_path / "catalog.json").unlink()
+    (tmp_path / "catalog.json.bak").unlink()
     code, out = run(capsys, "check", str(tmp_path))
     assert code == 1 and "catalog.json: missing" in out
     code, out = run(capsys, "repair", str(tmp_path))
