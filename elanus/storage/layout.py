@@ -3,6 +3,7 @@
     <root>/
       LOCK, LOCK.info                 data-directory lock and its holder
       catalog.json                    databases, collections, partitions, aliases, indexes
+      catalog.json.bak                a copy of it, written after each save
       lost+found/                     files nothing referenced, moved aside, never deleted
       wal/<first seq>.wal             a write-ahead log shared by all collections, or
       collections/<collection id>/
