@@ -172,16 +172,18 @@ class _Build(Transformer):  # type: ignore[type-arg]
             ) from None
         return self._made(n.Literal(body, _pos(c[0])), c)
 
-    def integer(self, c: list[Token]) -> n.Literal:
+    def _int(self, token: Token) -> int:
         try:
-            value = int(str(c[0]), 0)
+            return int(str(token), 0)
         except ValueError:  # a leading zero, as in 01
             raise ExpressionError(
-                f"cannot parse expression: invalid integer literal {str(c[0])!r}",
+                f"cannot parse expression: invalid integer literal {str(token)!r}",
                 expression=self.state.text,
-                position=_pos(c[0]),
+                position=_pos(token),
             ) from None
-        return self._made(n.Literal(value, _pos(c[0])), c)
+
+    def integer(self, c: list[Token]) -> n.Literal:
+        return self._made(n.Literal(self._int(c[0]), _pos(c[0])), c)
 
     def floating(self, c: list[Token]) -> n.Literal:
         return self._made(n.Literal(float(str(c[0])), _pos(c[0])), c)
@@ -223,7 +225,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         keys: list[str | int] = []
         for key in c[1:]:
             if isinstance(key, Token):
-                keys.append(int(str(key), 0))
+                keys.append(self._int(key))
             else:
                 keys.append(str(key.value))
         # Each key is a step the evaluator takes: it counts as a node.

@@ -131,6 +131,11 @@ def test_an_integer_literal_or_folded_constant_beyond_int64_is_refused(expressio
     assert "out of the int64 range" in refused(expression)
 
 
+@pytest.mark.parametrize("expression", ["i64 in [01]", "meta[01] == 1", "tags[007] > 1"])
+def test_an_integer_with_a_leading_zero_is_refused(expression: str) -> None:
+    assert "invalid integer literal" in refused(expression)
+
+
 def test_int64_min_is_a_valid_literal() -> None:
     assert run("i64 > -9223372036854775808").dtype == bool
     assert run('meta["k"] >= -9223372036854775808').dtype == bool
