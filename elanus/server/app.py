@@ -92,12 +92,17 @@ class MilvusPort:
             raise
         self.port = self.front.port
 
-    def start(self) -> None:
+    def start(self, on_failure: Callable[[], None]) -> None:
+        """``on_failure``: the port closed on its own (the relay died)."""
         self.grpc.start()
         if self.inner_http is not None:
             self.inner_http.start()
         if self.front is not None:
-            self.front.start()
+            self.front.start(on_failure)
+
+    @property
+    def failed(self) -> bool:
+        return self.front is not None and self.front.failed
 
     def stop(self) -> None:
         """New connections refused first, then in-flight requests get the grace."""
@@ -164,7 +169,7 @@ def serve(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-    server.start()
+    server.start(on_failure=stop.set)
     http_state.ready = True
     print(
         READY_MESSAGE.format(
@@ -189,4 +194,5 @@ def serve(
         engine.close()
         http.stop()
         log.info("stopped")
-    return 0
+    # A supervisor should restart a server whose port died under it.
+    return 1 if server.failed else 0

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from elanus.errors import StorageError
 from elanus.server import relay
@@ -81,13 +82,19 @@ class OnePortListener:
         self._control: int | None = None
         self._watch: threading.Thread | None = None
         self._stopping = False
+        self._on_failure: Callable[[], None] | None = None
+        # The relay exited on its own: the port is closed.
+        self.failed = False
 
     @property
     def relay_pid(self) -> int | None:
         """The relay process's id once started (``None`` in process)."""
         return self._process.pid if self._process is not None else None
 
-    def start(self) -> None:
+    def start(self, on_failure: Callable[[], None] | None = None) -> None:
+        """``on_failure`` is called (from a watcher thread) if the relay exits
+        before ``stop``: the server then has no Milvus port and should stop."""
+        self._on_failure = on_failure
         if self._in_process is not None:
             self._in_process.start()
             return
@@ -119,6 +126,9 @@ class OnePortListener:
         code = self._process.wait()
         if not self._stopping:
             log.error("the Milvus port's relay exited (status %s): the port is closed", code)
+            self.failed = True
+            if self._on_failure is not None:
+                self._on_failure()
 
     def stop_accepting(self) -> None:
         """Close the port; connections already relayed carry on."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import socket
 import ssl
@@ -177,6 +178,19 @@ def test_the_relay_process_ends_with_the_server(tmp_path: Path, how: int) -> Non
     assert _gone(relays[0])
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", proc.port), timeout=5).close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_server_whose_relay_dies_stops_with_an_error(tmp_path: Path) -> None:
+    proc = start_server(tmp_path / "d")
+    relays = _relay_pids(proc.process.pid)
+    os.kill(relays[0], signal.SIGKILL)
+    assert proc.process.wait(timeout=60) == 1
+    # The reader thread may still be draining the dead process's stderr.
+    deadline = time.monotonic() + 30
+    while not any("relay exited" in line for line in proc.stderr):
+        assert time.monotonic() < deadline, "".join(proc.stderr)
+        time.sleep(0.05)
 
 
 def _classify_bytes(data: bytes, tls: bool) -> Route:
