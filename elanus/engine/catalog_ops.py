@@ -170,8 +170,18 @@ class CatalogOperations(EngineState):
                 loaded=load,
             )
             database.collections[name] = meta
-            self._open_collection(meta)
-            self.catalog.save()
+            try:
+                self._open_collection(meta)
+                self.catalog.save()
+            except BaseException:
+                # a full disk: no collection, in memory or on disk, that the catalogue lacks
+                database.collections.pop(name, None)
+                self.collections.pop(meta.collection_id, None)
+                store = self.stores.pop(meta.collection_id, None)
+                if store is not None:
+                    store.close()
+                self.fs.delete_dir(self.layout.collection_dir(meta.collection_id))
+                raise
         for spec in indexes or []:
             self.create_index(db, name, spec)  # type: ignore[attr-defined]
 

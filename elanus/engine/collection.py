@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from elanus.engine.timestamps import TimestampOracle, physical_ms
 from elanus.engine.visibility import DeleteRecord, compute_masks
 from elanus.errors import InternalError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema
+from elanus.storage.fs import storage_errors
 
 if TYPE_CHECKING:
     from elanus.engine.persistence import CollectionStorage
@@ -377,28 +379,58 @@ class CollectionData:
             if not to_seal and not self.unsealed_deletes and not force:
                 return self.last_write_ts
             new_sealed: list[SealedSegment] = []
-            for g in to_seal:
-                n = g.num_rows
-                seg = self.store.write_segment(
-                    g.segment_id,
-                    g.partition_name,
-                    self.schema,
-                    self._seal_columns(g),
-                    _cut(g.primary_keys(), n),
-                    g.row_timestamps()[:n],
+            sealed = list(self.sealed)
+            # A failure (a full disk) leaves memory as it was and no new files: the
+            # rows stay in the log and growing segments, and a later flush retries.
+            with self._undo_on_failure("flush", sealed, new_sealed):
+                for g in to_seal:
+                    path = self.store.segment_path(g.segment_id)
+                    if self.store.fs.exists(path):
+                        self.store.fs.delete_dir(path)  # left by a flush that failed
+                    n = g.num_rows
+                    new_sealed.append(
+                        self.store.write_segment(
+                            g.segment_id,
+                            g.partition_name,
+                            self.schema,
+                            self._seal_columns(g),
+                            _cut(g.primary_keys(), n),
+                            g.row_timestamps()[:n],
+                        )
+                    )
+                sealed += new_sealed
+                for seg in attribute_deletes(self.unsealed_deletes, sealed):
+                    self.store.save_deletes(seg)
+                self.store.commit(sealed, self.last_seq)
+            for g, seg in zip(to_seal, new_sealed):
+                self._masks[seg.segment_id] = (
+                    self._gmasks.pop(g.segment_id).data[: seg.num_rows].copy()
                 )
-                self._masks[seg.segment_id] = self._gmasks.pop(g.segment_id).data[:n].copy()
-                new_sealed.append(seg)
-            sealed = self.sealed + new_sealed
-            for seg in attribute_deletes(self.unsealed_deletes, sealed):
-                self.store.save_deletes(seg)
-            self.store.commit(sealed, self.last_seq)
             self.sealed = sealed
             for g in to_seal:
                 del self.growing[g.partition_name]
             self.unsealed_deletes = []
             self._publish(self.last_write_ts)
             return self.last_write_ts
+
+    @contextmanager
+    def _undo_on_failure(
+        self, action: str, sealed: list[SealedSegment], written: list[SealedSegment]
+    ) -> Iterator[None]:
+        """Around writing files and committing the manifest: on an error, give the
+        sealed segments back their delete records, remove the ``written`` segments'
+        files, and raise a ``StorageError`` (an ``OSError`` is one by then)."""
+        deletes = [(s, s.delete_keys, s.delete_ts) for s in sealed]
+        try:
+            with storage_errors(
+                f"{action} collection {self.collection_id} in", self.store.directory
+            ):
+                yield
+        except BaseException:
+            for seg, keys, stamps in deletes:
+                seg.delete_keys, seg.delete_ts = keys, stamps
+            self.store.remove_segments(written)
+            raise
 
     def replace_sealed(self, removed: list[SealedSegment], added: list[SealedSegment]) -> None:
         """Swap compacted segments in; masks are recomputed against everything since.
@@ -417,9 +449,10 @@ class CollectionData:
                 for s in removed
                 if len(s.delete_keys)
             ]
-            for seg in attribute_deletes(moved, added):
-                self.store.save_deletes(seg)
-            self.store.commit(kept + added)
+            with self._undo_on_failure("compact", self.sealed, added):
+                for seg in attribute_deletes(moved, added):
+                    self.store.save_deletes(seg)
+                self.store.commit(kept + added)
             self.store.remove_segments(removed)
             self.sealed = kept + added
             for sid in gone:
@@ -438,7 +471,8 @@ class CollectionData:
             removed = [s for s in self.sealed if s.partition_name == partition]
             if removed:
                 kept = [s for s in self.sealed if s.partition_name != partition]
-                self.store.commit(kept)
+                with self._undo_on_failure("drop a partition of", self.sealed, []):
+                    self.store.commit(kept)
                 self.store.remove_segments(removed)
                 self.sealed = kept
                 for s in removed:

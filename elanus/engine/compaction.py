@@ -18,6 +18,7 @@ from elanus.engine.segment import SealedSegment
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.schema import DYNAMIC_FIELD_NAME
 from elanus.schema.vector_validity import nullable_vector_fields, validity_column_name
+from elanus.storage.fs import storage_errors
 
 __all__ = ["CompactionPlan", "plan_compaction", "run_compaction"]
 
@@ -68,7 +69,8 @@ def _merge(
     keys = [v.data.primary_keys() for v in views]
     pks = concat_columns([take_rows(k, r) for k, r in zip(keys, rows)])
     ts = np.concatenate([v.data.row_timestamps()[r] for v, r in zip(views, rows)])
-    return data.store.write_segment(segment_id, partition, schema, columns, pks, ts)
+    with storage_errors(f"compact collection {data.collection_id} in", data.store.directory):
+        return data.store.write_segment(segment_id, partition, schema, columns, pks, ts)
 
 
 def run_compaction(data: CollectionData, min_rows: int) -> None:

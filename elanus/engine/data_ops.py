@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -47,6 +48,8 @@ from elanus.schema.columns import normalize_columns
 from elanus.schema.vector_validity import validity_column_name
 
 __all__ = ["DataOperations"]
+
+log = logging.getLogger(__name__)
 
 _compaction_ids = itertools.count(1)
 
@@ -347,6 +350,11 @@ class DataOperations(EngineState):
             try:
                 run_compaction(data, self.options.compact_min_rows)
                 self._after_seal(data)
+            except Exception as exc:
+                if not self.options.background:
+                    raise
+                # nobody waits on a background job: say it here; the segments stay as they were
+                log.error("compaction %d of collection %s failed: %s", cid, collection, exc)
             finally:
                 self.compactions[cid] = "Completed"
 

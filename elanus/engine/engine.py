@@ -8,6 +8,7 @@ manifest's checkpoint: exactly the acknowledged writes (docs/engine.md).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -24,9 +25,12 @@ from elanus.engine.metadata import Catalog, DatabaseMeta
 from elanus.engine.security_ops import SecurityOperations
 from elanus.engine.state import EngineOptions
 from elanus.engine.timestamps import TimestampOracle
+from elanus.errors import StorageError
 from elanus.storage import DataDirLock, DataLayout, LocalFileSystem
 
 __all__ = ["Engine", "EngineOptions"]
+
+log = logging.getLogger(__name__)
 
 
 class Engine(
@@ -53,6 +57,7 @@ class Engine(
         self.compactions: dict[int, str] = {}
         self.iterators = IteratorState()
         self._building: set[tuple[int, str]] = set()
+        self._build_failures: dict[tuple[int, str], str] = {}
         self._build_lock = threading.Lock()
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elanus-background")
         try:
@@ -93,11 +98,17 @@ class Engine(
         if self._scrubber is not None:
             self._scrubber.set()
         self.worker.shutdown(wait=True, cancel_futures=True)
-        for data in list(self.collections.values()):
-            data.flush()
-        for store in self.stores.values():
-            store.close()
-        self._dir_lock.release()
+        try:
+            for data in list(self.collections.values()):
+                try:
+                    data.flush()
+                except StorageError as exc:
+                    # nothing is lost: the rows stay in the log, replayed at the next open
+                    log.warning("collection %d not flushed at close: %s", data.collection_id, exc)
+            for store in self.stores.values():
+                store.close()
+        finally:
+            self._dir_lock.release()
 
     def __enter__(self) -> Engine:
         return self

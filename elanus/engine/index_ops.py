@@ -26,6 +26,7 @@ from elanus.engine.state import EngineState
 from elanus.errors import AlreadyExistsError, IndexNotFound, ParameterError, StorageError
 from elanus.index.scalar import is_scalar_index_dir, load_scalar_index
 from elanus.schema import DataType, FieldSchema
+from elanus.storage.fs import storage_errors
 
 __all__ = ["IndexOperations"]
 
@@ -54,6 +55,7 @@ def _spec_field(schema: Any, spec: Mapping[str, Any]) -> FieldSchema | None:
 
 class IndexOperations(EngineState):
     _building: set[tuple[int, str]]
+    _build_failures: dict[tuple[int, str], str]  # (segment id, key) -> why its build failed
     _build_lock: threading.Lock
 
     def create_index(self, db: str, collection: str, spec: IndexSpec) -> None:
@@ -176,29 +178,48 @@ class IndexOperations(EngineState):
             spec["metric_type"] and loaded.metric_type != spec["metric_type"]
         ):
             return False
+        if spec["index_type"].upper() not in ("AUTOINDEX", loaded.index_type.upper()):
+            return False  # files of an index dropped since, saved by a late build
         seg.vector_indexes[field_name] = loaded
         return True
 
     def _build_index(
         self, data: CollectionData, seg: SealedSegment, field: FieldSchema, spec: dict[str, Any]
-    ) -> None:
-        """Build one index of one segment, save it (vector indexes) and attach it."""
+    ) -> bool:
+        """Build one index of one segment, save it and attach it; False when the
+        index was dropped or replaced meanwhile (nothing attached)."""
         if not field.dtype.is_vector:
             target = _target(data.schema, spec)
             index = build_scalar_index(
                 target, spec["index_type"], spec["params"], seg.column(target.column)
             )
-            self._save_index(data, seg, spec["index_name"], index)
-            seg.scalar_indexes[target.key] = index
-            data.republish()
-            return
+            return self._attach_built(data, seg, target.key, spec, index, seg.scalar_indexes)
         column = seg.column(field.name)
         built = vector_indexes.build_vector_index(
             field, spec["index_type"], spec["metric_type"], spec["params"], column
         )
-        self._save_index(data, seg, spec["index_name"], built)
-        seg.vector_indexes[field.name] = built
-        data.republish()
+        return self._attach_built(data, seg, field.name, spec, built, seg.vector_indexes)
+
+    def _attach_built(
+        self,
+        data: CollectionData,
+        seg: SealedSegment,
+        key: str,
+        spec: dict[str, Any],
+        index: Any,
+        attached: dict[str, Any],
+    ) -> bool:
+        """Save and attach a built index, unless its definition was dropped or
+        replaced while it was being built (then it serves nothing)."""
+        if data.index_specs.get(key) != spec:
+            return False
+        self._save_index(data, seg, spec["index_name"], index)
+        with data.write_lock:
+            if data.index_specs.get(key) != spec:
+                return False
+            attached[key] = index
+            data.republish()
+        return True
 
     def _save_index(
         self, data: CollectionData, seg: SealedSegment, index_name: str, index: Any
@@ -217,11 +238,20 @@ class IndexOperations(EngineState):
                 # the old files stay where the manifest's checksums name them
                 log.warning("index %s kept in memory only: %s", index_name, exc)
                 return
-        _, checksums = store.save_index(seg.segment_id, index_name, index)
-        with data.write_lock:
-            if store.manifest.segment(seg.segment_id) is not None:
-                store.record_index(seg.segment_id, index_name, checksums)
-                store.commit_checksums()
+        try:
+            with storage_errors(
+                f"save index {index_name} in", store.index_dir(seg.segment_id, index_name)
+            ):
+                _, checksums = store.save_index(seg.segment_id, index_name, index)
+                with data.write_lock:
+                    if store.manifest.segment(seg.segment_id) is not None:
+                        store.record_index(seg.segment_id, index_name, checksums)
+                        store.commit_checksums()
+        except (StorageError, RuntimeError) as exc:
+            # Index files are a cache of the segment: on a full or read-only disk the
+            # built index still serves from memory, and the next open builds it again.
+            # (FAISS reports a failed write as RuntimeError, with the errno's text.)
+            log.warning("index kept in memory only: %s", exc)
 
     def _schedule_index_builds(self, data: CollectionData) -> None:
         """Give every sealed segment its indexes: saved vector indexes loaded now, the
@@ -247,11 +277,22 @@ class IndexOperations(EngineState):
                     spec: dict[str, Any] = spec,
                     key: tuple[int, str] = key,
                 ) -> None:
+                    current = True
                     try:
-                        self._build_index(data, seg, field, spec)
+                        current = self._build_index(data, seg, field, spec)
+                    except Exception as exc:
+                        # a background job has nobody to raise to: describe_index says it
+                        log.exception(
+                            "building index %s of segment %d failed", key[1], seg.segment_id
+                        )
+                        self._build_failures[key] = f"{type(exc).__name__}: {exc}"
                     finally:
                         with self._build_lock:
                             self._building.discard(key)
+                    if not current:
+                        # the index changed while this one was built: build what is
+                        # defined now (this job held the segment's slot meanwhile)
+                        self._schedule_index_builds(data)
 
                 if self.options.background:
                     self.worker.submit(job)
@@ -275,14 +316,15 @@ class IndexOperations(EngineState):
                 )
             key = self._key(data, found[0])
             meta.indexes.remove(found[0])
+            self.catalog.save()
+            # specs first: a build finishing meanwhile sees its index gone, attaches nothing
+            self._publish_specs(meta.indexes, data)
             for seg in data.sealed:
                 seg.vector_indexes.pop(key, None)
                 seg.scalar_indexes.pop(key, None)
             store = self.stores.get(meta.collection_id)
             if store is not None:
                 store.drop_index(index_name)
-            self.catalog.save()
-            self._publish_specs(meta.indexes, data)
 
     def list_indexes(self, db: str, collection: str, field_name: str | None = None) -> list[str]:
         meta = self._meta(db, collection)
@@ -306,6 +348,12 @@ class IndexOperations(EngineState):
             if v.sealed and field is not None and _attached(v.data, field, key) is not None
         )
         pending = sum(v.num_rows for v in snap.segments if v.sealed) - indexed
+        failures = [
+            self._build_failures.get((v.segment_id, key))
+            for v in snap.segments
+            if v.sealed and (v.segment_id, key) in self._build_failures
+        ]
+        state = "Finished" if pending == 0 else "Failed" if failures else "InProgress"
         return IndexInfo(
             index_name=i.index_name,
             field_name=i.field_name,
@@ -315,9 +363,10 @@ class IndexOperations(EngineState):
             total_rows=total,
             indexed_rows=indexed,
             pending_index_rows=pending,
-            state="Finished" if pending == 0 else "InProgress",
+            state=state,
             index_id=i.index_id,
             properties=dict(i.properties),
+            fail_reason=str(failures[0]) if state == "Failed" else "",
         )
 
     def alter_index_properties(
@@ -350,7 +399,7 @@ class IndexOperations(EngineState):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if all(
-                self.describe_index(db, collection, i.index_name).state == "Finished"
+                self.describe_index(db, collection, i.index_name).state in ("Finished", "Failed")
                 for i in meta.indexes
             ):
                 return

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from elanus.errors import ElanusError
 from elanus.schema import CollectionSchema
 from elanus.storage import Catalog as StoredCatalog
 from elanus.storage import (
@@ -166,6 +167,7 @@ class Catalog:
         self._store = CatalogStore(fs, path)
         stored = self._store.load()
         self._version = stored.version
+        self._saved = stored
         for d in stored.databases.values():
             self.databases[d.name] = DatabaseMeta(
                 d.name, d.database_id, dict(d.properties), d.created_timestamp
@@ -185,5 +187,41 @@ class Catalog:
                 )
                 for c in db.collections.values():
                     stored.collections[c.collection_id] = _collection_record(db, c)
-            self._store.save(stored)
+            try:
+                self._store.save(stored)
+            except ElanusError:
+                self._roll_back()
+                raise
             self._version = stored.version
+            self._saved = stored
+
+    def _roll_back(self) -> None:
+        """Put the model back as last saved, after a save failed (a full disk): the
+        change that failed is undone whole. Objects stay the same objects, since the
+        engine holds them; databases and collections made since are dropped."""
+        stored = self._saved
+        current = {
+            c.collection_id: c for db in self.databases.values() for c in db.collections.values()
+        }
+        databases: dict[str, DatabaseMeta] = {}
+        for d in stored.databases.values():
+            db = self.databases.get(d.name)
+            if db is None or db.database_id != d.database_id:
+                db = DatabaseMeta(d.name, d.database_id, {}, d.created_timestamp)
+            db.properties = dict(d.properties)
+            db.created_timestamp = d.created_timestamp
+            db.collections.clear()
+            db.aliases.clear()
+            databases[d.name] = db
+        for r in stored.collections.values():
+            fresh = _collection_meta(r)
+            meta = current.get(r.collection_id)
+            if meta is None:
+                meta = fresh
+            else:
+                meta.__dict__.update(fresh.__dict__)
+            databases[r.database].collections[r.name] = meta
+            for alias in r.aliases:
+                databases[r.database].aliases[alias] = r.name
+        self.databases.clear()
+        self.databases.update(databases)

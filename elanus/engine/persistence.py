@@ -460,17 +460,21 @@ class CollectionStorage:
         where it went and its files' checksums (for ``record_index``)."""
         final = self.index_dir(segment_id, index_name)
         tmp = f"{final}.tmp-{uuid.uuid4().hex}"
-        index.save(tmp)
-        files = files_under(self.fs, tmp)
-        sums = {
-            f"indexes/{index_name}/{rel}": str(checksum_file(self.fs, join(tmp, rel)))
-            for rel in files
-        }
-        for rel in files:
-            self.fs.sync_file(join(tmp, rel))
-        if self.fs.exists(final):
-            self.fs.delete_dir(final)
-        self.fs.rename_dir(tmp, final)
+        try:
+            index.save(tmp)
+            files = files_under(self.fs, tmp)
+            sums = {
+                f"indexes/{index_name}/{rel}": str(checksum_file(self.fs, join(tmp, rel)))
+                for rel in files
+            }
+            for rel in files:
+                self.fs.sync_file(join(tmp, rel))
+            if self.fs.exists(final):
+                self.fs.delete_dir(final)
+            self.fs.rename_dir(tmp, final)
+        except BaseException:
+            self.fs.delete_dir(tmp)  # a full disk: leave no half-written index behind
+            raise
         return final, sums
 
     def record_index(self, segment_id: int, index_name: str, checksums: Mapping[str, str]) -> None:

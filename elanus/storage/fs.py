@@ -18,12 +18,41 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-__all__ = ["FileSystem", "LocalFileSystem", "fsync_dir", "join"]
+from elanus.errors import StorageError
+
+__all__ = [
+    "FileSystem",
+    "LocalFileSystem",
+    "fsync_dir",
+    "join",
+    "os_error_reason",
+    "storage_errors",
+]
+
+
+def os_error_reason(exc: OSError) -> str:
+    """What went wrong in the words of the C library, lower case: "no space left on
+    device", "permission denied", "read-only file system"."""
+    if exc.errno:
+        return os.strerror(exc.errno).lower()
+    return str(exc)
+
+
+@contextmanager
+def storage_errors(action: str, path: str) -> Iterator[None]:
+    """Turn an ``OSError`` (a full disk, a refused write) into a ``StorageError`` that
+    says what could not be done where: ``cannot <action> <path>: <reason>``."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(f"cannot {action} {path}: {os_error_reason(exc)}") from exc
 
 
 def join(*parts: str) -> str:
@@ -114,7 +143,8 @@ class LocalFileSystem:
         return os.path.isdir(path)
 
     def mkdirs(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
+        with storage_errors("create directory", path):
+            os.makedirs(path, exist_ok=True)
 
     def list_dir(self, path: str) -> list[str]:
         try:
@@ -134,6 +164,10 @@ class LocalFileSystem:
             return mapped.read_buffer()
 
     def write_atomic(self, path: str, data: bytes) -> None:
+        with storage_errors("write", path):
+            self._write_atomic(path, data)
+
+    def _write_atomic(self, path: str, data: bytes) -> None:
         directory = os.path.dirname(path) or "."
         tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -162,11 +196,12 @@ class LocalFileSystem:
         return self._arrow.open_append_stream(path)
 
     def sync_file(self, path: str) -> None:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with storage_errors("sync", path):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def sync_dir(self, path: str) -> None:
         fsync_dir(path)
@@ -174,7 +209,8 @@ class LocalFileSystem:
     def rename_dir(self, src: str, dst: str) -> None:
         if os.path.exists(dst):
             raise FileExistsError(dst)
-        os.rename(src, dst)
+        with storage_errors(f"rename {src} to", dst):
+            os.rename(src, dst)
         self.sync_dir(os.path.dirname(dst) or ".")
 
     def delete_file(self, path: str) -> None:

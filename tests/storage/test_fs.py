@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from elanus.errors import StorageError
 from elanus.storage.fs import FileSystem, LocalFileSystem, join
 
 
@@ -34,7 +35,7 @@ def test_failed_atomic_write_keeps_the_old_content(tmp_path, monkeypatch) -> Non
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "fsync", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match=f"cannot write {path}: disk gone"):
         fs.write_atomic(path, b"new")
     monkeypatch.undo()
     assert fs.read_bytes(path) == b"old"

@@ -90,7 +90,7 @@ def test_a_crash_before_the_rename_leaves_the_old_version(tmp_path, monkeypatch)
         raise OSError("simulated crash")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="simulated crash"):
         store.commit(good.replace_segments(add=[entry(2)]))
     monkeypatch.undo()
     assert store.load() == good
