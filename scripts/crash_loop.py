@@ -345,6 +345,37 @@ def _embedded_cycle(
     begins = 0
     started = time.monotonic()
     opened = 0.0
+
+    def handle(line: str) -> None:
+        nonlocal model, outcome, rows_checked, opened, deadline, in_flight, begins, acked
+        msg = json.loads(line)
+        if msg["t"] == "rows":
+            model, found, outcome = check_read(msg["rows"], model, pending)
+            problems.extend(found)
+            rows_checked = sum(1 for r in msg["rows"] if "id" in r)
+            opened = time.monotonic() - started
+            if kill_after_begins is None:
+                deadline = time.monotonic() + rng.uniform(0.0, 0.8)
+            if found:
+                deadline = time.monotonic()  # stop the writer: keep the evidence
+        elif msg["t"] == "begin":
+            in_flight = msg["op"]
+            begins += 1
+            if begins == kill_after_begins:
+                deadline = time.monotonic() + kill_delay
+        elif msg["t"] == "ack":
+            op = msg["op"]
+            acked += 1
+            for key in op.get("keys", ()):
+                if op["kind"] in ("insert", "upsert"):
+                    model[key] = op["version"]
+                else:
+                    model.pop(key, None)
+            in_flight = None
+        elif msg["t"] == "error":
+            problems.append(f"writer failed: {msg['error']}")
+            deadline = time.monotonic()
+
     try:
         while True:
             now = time.monotonic()
@@ -359,35 +390,18 @@ def _embedded_cycle(
                 problems.append("writer silent for 60 s")
                 break
             for line in lines:
-                msg = json.loads(line)
-                if msg["t"] == "rows":
-                    model, found, outcome = check_read(msg["rows"], model, pending)
-                    problems.extend(found)
-                    rows_checked = sum(1 for r in msg["rows"] if "id" in r)
-                    opened = time.monotonic() - started
-                    if kill_after_begins is None:
-                        deadline = time.monotonic() + rng.uniform(0.0, 0.8)
-                elif msg["t"] == "begin":
-                    in_flight = msg["op"]
-                    begins += 1
-                    if begins == kill_after_begins:
-                        deadline = time.monotonic() + kill_delay
-                elif msg["t"] == "ack":
-                    op = msg["op"]
-                    acked += 1
-                    for key in op.get("keys", ()):
-                        if op["kind"] in ("insert", "upsert"):
-                            model[key] = op["version"]
-                        else:
-                            model.pop(key, None)
-                    in_flight = None
-                elif msg["t"] == "error":
-                    problems.append(f"writer failed: {msg['error']}")
-                    deadline = time.monotonic()
+                handle(line)
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+    # What the writer reported before it died and the pipe still holds counts too.
+    try:
+        while chunk := os.read(read_fd, 1 << 20):  # the writer is dead: EOF comes
+            buf.extend(chunk)
+    finally:
         os.close(read_fd)
+    for line in buf.split(b"\n")[:-1]:  # a line cut by the kill is no report
+        handle(line.decode())
     kind = in_flight["kind"] if in_flight else ""
     took = (opened, time.monotonic() - started)
     report = CycleReport(cycle, acked, rows_checked, kind, outcome, tuple(problems), took)
@@ -513,6 +527,9 @@ def run_loop(
     mode: str = "embedded",
     data_dir: str | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    keep_going: bool = False,
+    keep_evidence: bool = False,
 ) -> LoopResult:
     """Run the crash loop; ``LoopResult.problems`` is empty when nothing was lost."""
     rng = random.Random(seed)
@@ -534,7 +551,15 @@ def run_loop(
     try:
         for cycle in range(cycles + 1):
             if mode == "embedded":
+                before = os.path.join(root, "before-open")
+                if keep_evidence:
+                    # what this cycle's open starts from, kept when the open loses something
+                    shutil.rmtree(before, ignore_errors=True)
+                    if os.path.exists(data):
+                        shutil.copytree(data, before)
                 report, model, pending = _embedded_cycle(data, rng, model, cycle, pending)
+                if report.problems and keep_evidence and os.path.exists(before):
+                    shutil.copytree(before, os.path.join(root, f"evidence-cycle-{cycle}"))
             else:
                 log_path = os.path.join(root, "server.log")
                 report, model, pending = _server_cycle(data, rng, model, cycle, pending, log_path)
@@ -554,7 +579,7 @@ def run_loop(
                 f"(reopen {report.seconds[0]:.1f} s, cycle {report.seconds[1]:.1f} s)"
                 + (f"; PROBLEMS: {list(report.problems)}" if report.problems else "")
             )
-            if report.problems:
+            if report.problems and not keep_going:
                 break
         result.leftovers = _leftovers(data)
     except BaseException:
@@ -582,6 +607,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["embedded", "server"], default="embedded")
     parser.add_argument("--data-dir", help="work here and keep it (default: a temp dir)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a cycle finds a problem, take what the read found as the truth and go on",
+    )
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="copy the data directory before every open; keep the copy when the open "
+        "loses something (embedded mode)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     result = run_loop(
@@ -590,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         args.mode,
         args.data_dir,
         progress=(lambda _: None) if args.quiet else (lambda line: print(line, flush=True)),
+        keep_going=args.keep_going,
+        keep_evidence=args.evidence,
     )
     print(
         f"{result.cycles} kills ({args.mode}, seed {args.seed}): {result.acked_calls} acknowledged "
