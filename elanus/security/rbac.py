@@ -255,9 +255,10 @@ def v2_grant(
 ) -> Grant:
     """The grant a v2 request (role, privilege or group, database, collection) means."""
     role = check_role_name(role)
-    if db_name and db_name != ANY:
+    db_name, collection_name = db_name or ANY, collection_name or ANY
+    if db_name != ANY:
         validate_name("database", db_name)
-    if collection_name and collection_name != ANY:
+    if collection_name != ANY:
         validate_name("collection", collection_name)
     if not privilege or not _known_privilege(state, privilege):
         raise SecurityError(f"not found the privilege name[{privilege}]")
@@ -278,9 +279,7 @@ def v2_grant(
         raise ParameterError(
             f"collectionName should be * for the database level privilege: {privilege}"
         )
-    return Grant(
-        role, object_type_of(privilege), collection_name or ANY, db_name or ANY, privilege, grantor
-    )
+    return Grant(role, object_type_of(privilege), collection_name, db_name, privilege, grantor)
 
 
 # Granting one of these grants (and revoking revokes) its companions too, as in

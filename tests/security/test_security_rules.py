@@ -193,3 +193,9 @@ def test_a_v1_global_grant_of_a_cluster_privilege_counts_in_any_database() -> No
     state = rbac.grant(state, rbac.v1_grant(state, "r", "Global", "*", "CreateOwnership", "default"))
     assert state.allows("u", "Global", "CreateOwnership", "*", "*")
     assert not state.allows("u", "Global", "DropOwnership", "*", "*")
+
+
+def test_a_v2_grant_without_database_means_every_database() -> None:
+    state = rbac.create_role(_state(), "r")
+    made = rbac.v2_grant(state, "r", "UpdateUser", "*", "")
+    assert (made.db_name, made.object_name) == ("*", "*")
