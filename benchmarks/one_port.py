@@ -197,12 +197,49 @@ def _certificates(folder: Path) -> dict[str, str]:
     return paths
 
 
+def _rest_latencies(port: int, queries: np.ndarray, seconds: float) -> list[float]:
+    """REST v2 searches over one keep-alive HTTP/1.1 connection."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times: list[float] = []
+
+    def search(i: int) -> None:
+        # Bytes, so http.client sends headers and body in one write (with a str
+        # body it writes twice and Nagle's algorithm holds the body ~40 ms).
+        body = json.dumps(
+            {
+                "collectionName": NAME,
+                "data": [queries[i % len(queries)].tolist()],
+                "annsField": "vec",
+                "limit": 10,
+                "searchParams": SEARCH_PARAMS,
+            }
+        ).encode()
+        conn.request(
+            "POST", "/v2/vectordb/entities/search", body, {"Content-Type": "application/json"}
+        )
+        reply = json.loads(conn.getresponse().read())
+        if reply.get("code") != 0:
+            raise RuntimeError(f"REST search failed: {reply}")
+
+    for i in range(20):
+        search(i)
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        t0 = time.perf_counter()
+        search(len(times))
+        times.append(time.perf_counter() - t0)
+    conn.close()
+    return times
+
+
 def _start_server(
     data_dir: Path, shared: bool, certs: dict[str, str] | None
-) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+) -> tuple[subprocess.Popen[str], int, int]:
+    port, http_port = _free_port(), _free_port()
     args = [sys.executable, "-m", "elanus.cli", "serve", "--data-dir", str(data_dir)]
-    args += ["--port", str(port), "--http-port", str(_free_port()), "--log-level", "WARNING"]
+    args += ["--port", str(port), "--http-port", str(http_port), "--log-level", "WARNING"]
     if not shared:
         args.append("--no-rest-on-grpc-port")
     if certs is not None:
@@ -221,7 +258,7 @@ def _start_server(
     if not ready.wait(120):
         proc.kill()
         raise RuntimeError("elanus serve did not become ready")
-    return proc, port
+    return proc, port, http_port
 
 
 def _server(
@@ -234,12 +271,14 @@ def _server(
     work = Path(tempfile.mkdtemp(prefix="elanus-one-port-"))
     names = ["one_port", "grpc_only"] + (["one_port_tls", "grpc_only_tls"] if tls else [])
     times: dict[str, list[float]] = {name: [] for name in names}
+    # REST through the shared Milvus port and on the HTTP port, same server.
+    times.update({"rest_milvus_port": [], "rest_http_port": []})
     certs = _certificates(work) if tls else None
     try:
         for round_no in range(rounds):
-            for name in times:
+            for name in names:
                 with_tls = certs if name.endswith("_tls") else None
-                proc, port = _start_server(
+                proc, port, http_port = _start_server(
                     work / "data", shared=name.startswith("one_port"), certs=with_tls
                 )
                 try:
@@ -256,6 +295,9 @@ def _server(
                         _build(client, vectors, 5000)
                     client.load_collection(NAME)
                     times[name] += _latencies(client, queries, seconds, threads)
+                    if name == "one_port":
+                        times["rest_milvus_port"] += _rest_latencies(port, queries, seconds)
+                        times["rest_http_port"] += _rest_latencies(http_port, queries, seconds)
                     client.close()
                 finally:
                     proc.send_signal(signal.SIGTERM)
@@ -302,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             q: server[f"one_port{suffix}"][q] / server[f"grpc_only{suffix}"][q]
             for q in ("p50_us", "p99_us")
         }
+    out["rest_milvus_port_over_http_port"] = {
+        q: server["rest_milvus_port"][q] / server["rest_http_port"][q] for q in ("p50_us", "p99_us")
+    }
     rounded = json.loads(json.dumps(out), parse_float=lambda s: round(float(s), 3))
     print(json.dumps(rounded, indent=2))
     report.RESULTS.mkdir(parents=True, exist_ok=True)
