@@ -96,6 +96,8 @@ CLIENT_RPCS: dict[str, str] = {
     "add_privileges_to_group": "OperatePrivilegeGroup",
     "remove_privileges_from_group": "OperatePrivilegeGroup",
 }
+# Drops the audit log records, with the argument naming what was dropped.
+_AUDITED_DROPS = {"drop_collection": "collection_name", "drop_database": "db_name"}
 # Methods that touch no data and need no privilege.
 LOCAL_METHODS = frozenset({"close", "create_schema", "data_dir", "prepare_index_params"})
 
@@ -143,6 +145,15 @@ def _guard(name: str, rpc: str, method: Callable[..., Any]) -> Callable[..., Any
                 view["newDBName"] = db
             authorize(self._engine.security_state(), user, rpc, view, db)
         result = method(self, *args, **kwargs)
+        if name in _AUDITED_DROPS:
+            bound = signature.bind_partial(self, *args, **kwargs)
+            target = bound.arguments.get(_AUDITED_DROPS[name]) or ""
+            self._engine.audit(
+                "DropCollection" if name == "drop_collection" else "DropDatabase",
+                user or "",
+                database=str(bound.arguments.get("db_name") or self._db),
+                name=str(target),
+            )
         if user is not None and name in ("list_databases", "list_collections"):
             state = self._engine.security_state()
             if name == "list_databases":

@@ -3,6 +3,7 @@ users, roles and privilege table as the server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,8 @@ def test_users_roles_and_grants_managed_embedded(tmp_path: Path) -> None:
         root.drop_role("writer", force_drop=True)
         root.drop_user("bob")
         assert "bob" not in root.list_users()
+        root.drop_collection("notes")
+    events = [json.loads(x) for x in (tmp_path / "db" / "audit.log").read_text().splitlines()]
+    drops = [e for e in events if e["event"] == "DropCollection"]
+    assert drops[-1]["name"] == "notes" and drops[-1]["user"] == "root"
+    assert any(e["event"] == "login_failure" and e["user"] == "bob" for e in events)

@@ -223,7 +223,7 @@ def test_dropping_a_role_that_holds_grants_is_refused(root: MilvusClient) -> Non
 def test_no_password_in_clear_on_disk_or_in_logs(
     tmp_path: Path,
 ) -> None:
-    secrets = ["Plaintext-Pw-1", "Plaintext-Pw-2", "Root-Secret-9"]
+    secrets = ["Plaintext-Pw-1", "Plaintext-Pw-2", "Root-Secret-9", "Rest-Secret-4"]
     patch = pytest.MonkeyPatch()
     patch.setenv("ELANUS_AUTH", "true")
     patch.setenv("ELANUS_LOG_LEVEL", "DEBUG")
@@ -241,6 +241,13 @@ def test_no_password_in_clear_on_disk_or_in_logs(
         with pytest.raises(MilvusException):
             root.update_password("carol", secrets[0], secrets[2])
         root.drop_user("carol")
+        # The same over REST: a user made with a password, a wrong Bearer token.
+        rest = f"{server.http_url}/v2/vectordb/"
+        _rest(rest + "users/create", {"userName": "dave", "password": secrets[3]}, "root:Milvus")
+        assert _rest(rest + "collections/list", {}, f"dave:{secrets[3]}x")[0] == 401
+        assert _rest(rest + "collections/list", {}, f"dave:{secrets[3]}")[0] == 200
+        root.create_collection("doomed", dimension=2)
+        root.drop_collection("doomed")
         root.update_password("root", "Milvus", secrets[2])
     finally:
         server.stop()
@@ -254,6 +261,22 @@ def test_no_password_in_clear_on_disk_or_in_logs(
     audit = (tmp_path / "data" / "audit.log").read_text()
     assert re.search(r'"event": "login_failure".*"user": "carol"', audit)
     assert '"event": "update_password"' in audit
+    assert re.search(r'"event": "DropCollection", "name": "doomed".*"user": "root"', audit)
+
+
+def _rest(url: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
 
 
 def test_listings_show_what_the_user_holds_grants_on(
