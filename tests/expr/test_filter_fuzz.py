@@ -4,7 +4,11 @@ evaluates to a row mask, or is refused with an ElanusError; nothing else escapes
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 from filter_fuzz_inputs import check_filter, filter_text, mutate, template_values
 from hypothesis import HealthCheck, given, settings
@@ -45,3 +49,16 @@ def test_mutated_filters_never_leak(rng: random.Random, noise: str) -> None:
     pos = rng.randrange(len(text) + 1)
     text = text[:pos] + noise + text[pos:]
     assert check_filter(text, template_values(rng)) in ("ok", "refused")
+
+
+def test_the_long_run_fuzzer_runs_a_short_session(tmp_path: Path) -> None:
+    report = tmp_path / "fuzz.json"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "fuzz.py"
+    command = [sys.executable, str(script), "filter", "--count", "300", "--engine", "random"]
+    done = subprocess.run(
+        [*command, "--report", str(report)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (summary,) = json.loads(report.read_text())
+    assert summary["inputs"] == 300 and not summary["findings"]
+    assert set(summary["outcomes"]) <= {"ok", "refused"}
