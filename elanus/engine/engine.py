@@ -27,6 +27,7 @@ from elanus.engine.state import EngineOptions
 from elanus.engine.timestamps import TimestampOracle
 from elanus.errors import StorageError
 from elanus.storage import DataDirLock, DataLayout, LocalFileSystem
+from elanus.storage.fs import remove_write_leftovers
 
 __all__ = ["Engine", "EngineOptions"]
 
@@ -49,6 +50,7 @@ class Engine(
         self.fs = LocalFileSystem()
         self._dir_lock = DataDirLock(self.layout.lock_dir)
         self._dir_lock.acquire()
+        remove_write_leftovers(self.fs, self.data_dir)  # a crash mid catalogue save
         self._closed = False
         self.lock = threading.RLock()
         self.oracle = TimestampOracle()

@@ -56,7 +56,7 @@ from elanus.storage import (
     write_segment_deletes,
 )
 from elanus.storage.checksum import checksum_file, files_under, verify_file, verify_tree
-from elanus.storage.fs import join
+from elanus.storage.fs import join, remove_write_leftovers
 from elanus.storage.lost_found import move_to_lost_found
 from elanus.storage.segment_files import (
     DELETES_FILE,
@@ -308,6 +308,8 @@ class CollectionStorage:
         """
         remove_temp_dirs(self.fs, self.segments_dir)
         live = {self.layout.resolve(self.collection_id, e.path) for e in self.manifest.segments}
+        for directory in (self.manifests.directory, *live):
+            remove_write_leftovers(self.fs, directory)
         self._trusted = self._trusted and not self.problems
         for name in self.fs.list_dir(self.segments_dir):
             path = join(self.segments_dir, name)

@@ -16,6 +16,7 @@ on an open descriptor, and is local-only by design (see docs/storage.md).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ __all__ = [
     "fsync_dir",
     "join",
     "os_error_reason",
+    "remove_write_leftovers",
     "storage_errors",
 ]
 
@@ -242,3 +244,17 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+# ``write_atomic``'s temp name: ``.<name>.<32 hex digits>.tmp``
+_WRITE_TEMP = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+
+
+def remove_write_leftovers(fs: FileSystem, directory: str) -> int:
+    """Delete the temp files of ``write_atomic`` calls a crash cut short in
+    ``directory`` (never read: the rename had not happened); return how many.
+    Only for a directory no other writer uses (the data directory is locked)."""
+    found = [n for n in fs.list_dir(directory) if _WRITE_TEMP.match(n)]
+    for name in found:
+        fs.delete_file(join(directory, name))
+    return len(found)

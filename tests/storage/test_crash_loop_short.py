@@ -39,3 +39,31 @@ def test_server_killed_repeatedly_keeps_every_acknowledged_row(tmp_path: Path) -
     out = _run(tmp_path, "--cycles", "2", "--seed", "5", "--mode", "server")
     assert "2 kills (server, seed 5)" in out
     assert " 0 problems" in out
+
+
+def test_reopen_removes_what_cut_short_atomic_writes_left(tmp_path: Path) -> None:
+    import elanus
+
+    data = tmp_path / "data"
+    client = elanus.MilvusClient(str(data))
+    client.create_collection("c", dimension=4)
+    client.insert("c", [{"id": i, "vector": [float(i)] * 4} for i in range(10)])
+    client.delete("c", ids=[1])
+    client.flush("c")
+    client.close()
+    collection = next((data / "collections").iterdir())
+    segment = next((collection / "segments").iterdir())
+    junk = [
+        data / f".catalog.json.{'a' * 32}.tmp",
+        collection / "manifest" / f".{7:020d}.json.{'b' * 32}.tmp",
+        segment / f".deletes-000009.arrow.{'c' * 32}.tmp",
+    ]
+    for path in junk:
+        path.write_bytes(b"half")
+    keep = data / ".not-ours.tmp"
+    keep.write_bytes(b"x")
+    client = elanus.MilvusClient(str(data))
+    assert len(client.query("c", filter="id >= 0", limit=100)) == 9
+    client.close()
+    assert [p for p in junk if p.exists()] == []
+    assert keep.exists()
