@@ -324,7 +324,8 @@ class IndexOperations(EngineState):
                 seg.scalar_indexes.pop(key, None)
             store = self.stores.get(meta.collection_id)
             if store is not None:
-                store.drop_index(index_name)
+                with data.write_lock:
+                    store.drop_index(index_name)
 
     def list_indexes(self, db: str, collection: str, field_name: str | None = None) -> list[str]:
         meta = self._meta(db, collection)

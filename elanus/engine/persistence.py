@@ -514,14 +514,16 @@ class CollectionStorage:
         return entry is not None and any(k.startswith(prefix) for k in entry.checksums)
 
     def drop_index(self, index_name: str) -> None:
-        prefix = f"indexes/{index_name}/"
+        """Remove an index's files from every segment. Its checksums leave the
+        manifest first, so a crash half way never leaves recorded checksums over
+        a half-deleted directory (caller holds the collection's write lock)."""
+        recorded = [self.forget_index(e.segment_id, index_name) for e in self.manifest.segments]
+        if any(recorded):
+            self.commit_checksums()
         for entry in self.manifest.segments:
             path = self.index_dir(entry.segment_id, index_name)
             if self.fs.exists(path):
                 self.fs.delete_dir(path)
-            recorded = self._checksums.get(entry.segment_id, {})
-            for key in [k for k in recorded if k.startswith(prefix)]:
-                del recorded[key]
 
     def close(self) -> None:
         self.wal.close()

@@ -325,3 +325,32 @@ def test_temp_files_of_interrupted_commits_are_removed_on_open(tmp_path: Path) -
     with Engine.open(str(tmp_path), **OPTS) as e:
         assert not e.storage_health("default", "c").degraded
     assert not any(p.exists() for p in temps)
+
+
+def test_dropping_an_index_withdraws_its_checksums_before_deleting_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from test_wal_sequence_recovery import crash
+
+    two_segments(tmp_path)
+    e = Engine.open(str(tmp_path), **OPTS)
+    e.release_collection("default", "c")
+    store = e.stores[e._meta("default", "c").collection_id]
+
+    def killed(path: str) -> None:
+        # the process dies half way through removing the files
+        (Path(path) / "index.faiss").unlink()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.fs, "delete_dir", killed)
+    with pytest.raises(KeyboardInterrupt):
+        e.drop_index("default", "c", "vec_idx")
+    monkeypatch.undo()
+    crash(e)
+    on_disk = store.manifests.load()
+    assert on_disk is not None
+    assert not [k for s in on_disk.segments for k in s.checksums if k.startswith("indexes/")]
+    with Engine.open(str(tmp_path), **OPTS) as e:
+        e.create_index("default", "c", HNSW)
+        assert e.describe_index("default", "c", "vec_idx").pending_index_rows == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
