@@ -429,9 +429,14 @@ class CollectionStorage:
         self.manifest = self.manifests.commit(
             Manifest(entries, seq, next_id, self.manifest.version, self.manifest.extra)
         )
-        self._remove_stale_files()
-        if checkpoint_seq is not None:
-            self.wal.truncate_before(seq + 1)
+        # The commit stands from here: a cleanup the disk refuses must not make the
+        # caller undo it (and remove files the new manifest names).
+        try:
+            self._remove_stale_files()
+            if checkpoint_seq is not None:
+                self.wal.truncate_before(seq + 1)
+        except (OSError, StorageError) as exc:
+            log.warning("collection %d: cleanup after a commit failed: %s", self.collection_id, exc)
 
     def _remove_stale_files(self) -> None:
         stale, self._stale_files = self._stale_files, []

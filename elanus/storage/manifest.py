@@ -194,7 +194,11 @@ class ManifestStore:
             self.fs.mkdirs(self.directory)
             self.fs.write_atomic(self._path(saved.version), json.dumps(doc).encode())
             for old in versions[: max(0, len(versions) + 1 - self.keep)]:
-                self.fs.delete_file(self._path(old))
+                try:
+                    self.fs.delete_file(self._path(old))
+                except OSError as exc:
+                    # the commit stands; an old version left over is only clutter
+                    log.warning("cannot remove old manifest %s: %s", self._path(old), exc)
             return saved
 
     def remove_temps(self) -> list[str]:

@@ -142,3 +142,33 @@ def test_open_with_an_immutable_log_file_names_it(disk: Path) -> None:
     client = open_client(data)
     assert contents(client) == expect(first)
     client.close()
+
+
+def test_a_cleanup_refused_after_a_commit_keeps_the_commit(
+    disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = disk / "data"
+    client = open_client(data)
+    make_collection(client)
+    expected = {}
+    for start in (0, 100, 200):
+        batch = rows(start, 100)
+        client.insert("docs", batch)
+        client.flush("docs")
+        expected.update(expect(batch))
+    manifest_dir = collection_dir(data) / "manifest"
+    oldest = sorted(manifest_dir.glob("*.json"))[0]
+    set_immutable(oldest, True)  # the commit's removal of the oldest version fails
+    try:
+        last = rows(300, 100)
+        client.insert("docs", last)
+        client.flush("docs")
+        expected.update(expect(last))
+        assert any("cannot remove old manifest" in r.getMessage() for r in caplog.records)
+        assert contents(client) == expected
+        client.close()
+        client = open_client(data)
+        assert contents(client) == expected
+        client.close()
+    finally:
+        set_immutable(oldest, False)
