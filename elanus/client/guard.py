@@ -143,7 +143,7 @@ def _guard(name: str, rpc: str, method: Callable[..., Any]) -> Callable[..., Any
             view = _view(bound)
             if view["newDBName"] == "":
                 view["newDBName"] = db
-            authorize(self._engine.security_state(), user, rpc, view, db)
+            authorize(self._engine.security_state(), user, rpc, view, db, self._resolve_alias)
         result = method(self, *args, **kwargs)
         if name in _AUDITED_DROPS:
             bound = signature.bind_partial(self, *args, **kwargs)

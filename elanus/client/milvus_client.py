@@ -51,6 +51,13 @@ class MilvusClient(AdminMethods, DataMethods, SecurityMethods):
             self.close()
             raise
 
+    def _resolve_alias(self, db: str, name: str) -> str:
+        """The collection an alias names (any other name as it is), for privilege checks."""
+        try:
+            return self._engine.describe_alias(db, name)
+        except ElanusError:
+            return name
+
     @property
     def data_dir(self) -> str:
         return self._path

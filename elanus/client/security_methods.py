@@ -3,6 +3,7 @@ the same rules, wording and durability as the server's (``elanus.security.rbac``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
@@ -18,6 +19,8 @@ class SecurityMethods:
     _engine: EngineAPI
     _db: str
     _user: str | None
+    # The client's alias lookup (grants name collections, never aliases).
+    _resolve_alias: Callable[[str, str], str]
 
     def _change(self, event: str, change: Any, **details: Any) -> None:
         self._engine.update_security(change, event=event, user=self._user or "", **details)
@@ -145,13 +148,16 @@ class SecurityMethods:
         )
 
     def _v1(self, role: str, object_type: str, privilege: str, name: str, db: str | None) -> Grant:
+        database = db or self._db or DEFAULT_DATABASE
+        if object_type == "Collection" and name != ANY:
+            name = self._resolve_alias(database, name)
         return rbac.v1_grant(
             self._engine.security_state(),
             role,
             object_type,
             name,
             privilege,
-            db or self._db or DEFAULT_DATABASE,
+            database,
             self._user or "",
         )
 
@@ -180,6 +186,8 @@ class SecurityMethods:
         self._operate(self._v1(role_name, object_type, privilege, object_name, db_name), "revoke")
 
     def _v2(self, role: str, privilege: str, collection: str, db: str | None) -> Grant:
+        if collection and collection != ANY and db and db != ANY:
+            collection = self._resolve_alias(db, collection)
         return rbac.v2_grant(
             self._engine.security_state(),
             role,

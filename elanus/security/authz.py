@@ -3,6 +3,7 @@ request needs? One function for every door (gRPC, REST, the embedded client)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from elanus.errors import PermissionDenied
@@ -42,11 +43,20 @@ def object_names(needs: Needs, request: Any) -> list[str]:
     return [_text(v) for v in value] or [ANY]
 
 
-def authorize(state: RbacState, user: str, rpc: str, request: Any, db: str) -> None:
+def authorize(
+    state: RbacState,
+    user: str,
+    rpc: str,
+    request: Any,
+    db: str,
+    resolve: Callable[[str, str], str] | None = None,
+) -> None:
     """Return if ``user`` may make ``request`` (the RPC ``rpc``) in database ``db``;
     else raise ``PermissionDenied`` worded as Milvus words it. As in Milvus, users
     may always act on themselves (their own password, their own description) and
-    read the grants of their own roles."""
+    read the grants of their own roles. ``resolve(db, name)`` turns a collection
+    alias into the collection's name (as Milvus's resolveAliasForPrivilege does),
+    so a grant on a collection covers requests naming it by an alias."""
     needs = RPC_PRIVILEGES.get(rpc, _UNLISTED)
     if needs is None or user == ROOT_USER:
         return
@@ -56,6 +66,8 @@ def authorize(state: RbacState, user: str, rpc: str, request: Any, db: str) -> N
     if rpc == "RenameCollection" and (_field(request, "newDBName") or db) != db:
         db = ANY
     names = object_names(needs, request)
+    if resolve is not None and needs.object_type == "Collection":
+        names = [n if n == ANY else resolve(db, n) for n in names]
     if needs.object_type == "User" and names == [user]:
         return
     if rpc == "SelectGrant":

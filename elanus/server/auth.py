@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from elanus.engine.api import EngineAPI
-from elanus.errors import AuthenticationError
+from elanus.errors import AuthenticationError, ElanusError
 from elanus.security.authn import AUTH_FAILURE, Authenticator
 from elanus.security.authz import authorize, visible_collections, visible_databases
 from elanus.security.model import ROOT_USER
@@ -26,6 +26,7 @@ from elanus.security.passwords import verify_password
 __all__ = [
     "DEFAULT_ROOT_PASSWORD",
     "Doorkeeper",
+    "resolver",
     "prepare_authorization",
     "token_from_metadata",
 ]
@@ -75,6 +76,18 @@ def token_from_metadata(metadata: Iterable[tuple[str, Any]] | None) -> str | Non
     return None
 
 
+def resolver(engine: EngineAPI) -> Callable[[str, str], str]:
+    """Alias to collection name in a database; any other name is left as it is."""
+
+    def resolve(db: str, name: str) -> str:
+        try:
+            return engine.describe_alias(db, name)
+        except ElanusError:
+            return name
+
+    return resolve
+
+
 class Doorkeeper:
     def __init__(self) -> None:
         self.authenticator = Authenticator()
@@ -102,7 +115,7 @@ class Doorkeeper:
             claimed = (token or "").partition(":")[0]
             engine.audit("login_failure", claimed, rpc=rpc)
             raise
-        authorize(state, user, rpc, request, db)
+        authorize(state, user, rpc, request, db, resolver(engine))
         return user
 
     def filter_reply(self, engine: EngineAPI, rpc: str, reply: Any, user: str, db: str) -> Any:

@@ -16,6 +16,7 @@ from elanus.errors import ParameterError, SecurityError
 from elanus.security import rbac
 from elanus.security.model import Grant, RbacState
 from elanus.security.privileges import BUILTIN_GROUPS
+from elanus.server.auth import resolver
 from elanus.server.rpc import Call, RpcStats, rpc
 
 __all__ = ["SecurityHandlers", "grant_entity", "select_grants"]
@@ -209,24 +210,31 @@ class SecurityHandlers:
     @rpc
     def OperatePrivilege(self, request: milvus_pb2.OperatePrivilegeRequest, call: Call) -> Any:
         e = request.entity
+        db = e.db_name or call.db
+        name = e.object_name
+        if e.object.name == "Collection" and name != "*":
+            name = resolver(self.engine)(db, name)
         grant = rbac.v1_grant(
             self.engine.security_state(),
             e.role.name,
             e.object.name,
-            e.object_name,
+            name,
             e.grantor.privilege.name,
-            e.db_name or call.db,
+            db,
             call.user,
         )
         self._operate(call, grant, request.type)
 
     @rpc
     def OperatePrivilegeV2(self, request: milvus_pb2.OperatePrivilegeV2Request, call: Call) -> Any:
+        name = request.collection_name
+        if name and name != "*" and request.db_name and request.db_name != "*":
+            name = resolver(self.engine)(request.db_name, name)
         grant = rbac.v2_grant(
             self.engine.security_state(),
             request.role.name,
             request.grantor.privilege.name,
-            request.collection_name,
+            name,
             request.db_name,
             call.user,
         )

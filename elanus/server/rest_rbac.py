@@ -11,6 +11,7 @@ from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
 from elanus.security import rbac
 from elanus.security.model import Grant
 from elanus.security.privileges import BUILTIN_GROUPS
+from elanus.server.auth import resolver
 from elanus.server.handlers_rbac import select_grants
 from elanus.server.rest_auth import CALLER
 from elanus.server.rest_body import Reply, RestBody, endpoint
@@ -135,24 +136,32 @@ def _operate(engine: EngineAPI, grant: Grant, event: str) -> None:
 
 
 def _v1(engine: EngineAPI, body: RestBody) -> Grant:
+    db = body.optional_text("dbName") or body.header_db or DEFAULT_DATABASE
+    object_type, name = body.text("objectType"), body.text("objectName")
+    if object_type == "Collection" and name != "*":
+        name = resolver(engine)(db, name)
     return rbac.v1_grant(
         engine.security_state(),
         body.text("roleName"),
-        body.text("objectType"),
-        body.text("objectName"),
+        object_type,
+        name,
         body.text("privilege"),
-        body.optional_text("dbName") or body.header_db or DEFAULT_DATABASE,
+        db,
         CALLER.get(),
     )
 
 
 def _v2(engine: EngineAPI, body: RestBody) -> Grant:
+    db = body.optional_text("dbName") or "*"
+    name = body.optional_text("collectionName") or "*"
+    if name != "*" and db != "*":
+        name = resolver(engine)(db, name)
     return rbac.v2_grant(
         engine.security_state(),
         body.text("roleName"),
         body.text("privilege"),
-        body.optional_text("collectionName") or "*",
-        body.optional_text("dbName") or "*",
+        name,
+        db,
         CALLER.get(),
     )
 

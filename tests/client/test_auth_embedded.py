@@ -114,3 +114,17 @@ def test_users_roles_and_grants_managed_embedded(tmp_path: Path) -> None:
     drops = [e for e in events if e["event"] == "DropCollection"]
     assert drops[-1]["name"] == "notes" and drops[-1]["user"] == "root"
     assert any(e["event"] == "login_failure" and e["user"] == "bob" for e in events)
+
+
+def test_embedded_grants_and_checks_see_through_aliases(tmp_path: Path) -> None:
+    _protected(tmp_path / "db")
+    path = str(tmp_path / "db")
+    with elanus.MilvusClient(path, token="root:Milvus") as root:
+        root.create_collection("docs", dimension=2)
+        root.create_collection("books", dimension=2)
+        root.create_alias("books", "shelf")
+        root.grant_privilege("reader", "Collection", "Query", "shelf")
+        names = [p["object_name"] for p in root.describe_role("reader")["privileges"]]
+        assert sorted(names) == ["books", "docs"]
+    with elanus.MilvusClient(path, user="alice", password="alice-pass") as alice:
+        assert alice.query("shelf", filter="id >= 0") == []

@@ -325,3 +325,20 @@ def test_rbac_state_survives_a_kill_and_auth_stays_on(tmp_path: Path) -> None:
         user.create_collection("made_by_durable", dimension=2)
     finally:
         second.stop()
+
+
+def test_a_grant_on_a_collection_covers_its_aliases(
+    auth_server: ServerProcess, root: MilvusClient
+) -> None:
+    root.create_user("aliaser", "aliaser-pass")
+    root.create_role("alias_reader")
+    root.grant_role("aliaser", "alias_reader")
+    root.create_collection("real_name", dimension=2)
+    root.create_alias("real_name", "nickname")
+    # Granted by the alias, stored and checked under the collection's own name.
+    root.grant_privilege("alias_reader", "Collection", "Query", "nickname")
+    grants = root.describe_role("alias_reader")["privileges"]
+    assert [g["object_name"] for g in grants] == ["real_name"]
+    user = MilvusClient(uri=auth_server.uri, user="aliaser", password="aliaser-pass")
+    assert user.query("nickname", filter="id >= 0") == []
+    assert user.query("real_name", filter="id >= 0") == []
