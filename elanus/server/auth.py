@@ -1,7 +1,7 @@
 """Authentication and authorisation at the server's doors, from one table.
 
 ``Doorkeeper.admit`` is called once per request by the gRPC ``@rpc`` wrapper and
-by the REST routes: when the data directory has authorization enabled it checks
+by the REST middleware (``rest_auth``): when the data directory has authorization enabled it checks
 the credential (``elanus.security.authn``) and then the privilege the request
 needs (``elanus.security.privileges``: RPC_PRIVILEGES, REST_PRIVILEGES naming the
 RPC each endpoint stands for). The engine is then called as for anyone: it never
@@ -26,17 +26,17 @@ from elanus.security.passwords import verify_password
 __all__ = [
     "DEFAULT_ROOT_PASSWORD",
     "Doorkeeper",
-    "resolver",
     "prepare_authorization",
+    "resolver",
     "token_from_metadata",
 ]
 
 log = logging.getLogger("elanus.server")
 
 DEFAULT_ROOT_PASSWORD = "Milvus"
-# RPCs whose success the audit log records, with the request field naming the object.
 # Listings filtered to what the caller may see, with the field holding the names.
 _LISTINGS = {"ListDatabases": "db_names", "ShowCollections": "collection_names"}
+# RPCs whose success the audit log records, with the request field naming the object.
 _AUDITED_DROPS = {"DropDatabase": "db_name", "DropCollection": "collection_name"}
 
 
