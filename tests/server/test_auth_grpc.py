@@ -195,6 +195,16 @@ def test_users_change_their_own_password_and_see_themselves(
             65535,
             "not found the privilege name[Levitate]",
         ),
+        (
+            lambda c: c.create_privilege_group("bad-group"),
+            1100,
+            "privilege group name bad-group can only contain numbers, letters and underscores",
+        ),
+        (
+            lambda c: c.add_privileges_to_group("no_such_group", ["Query"]),
+            1100,
+            "there is no privilege group name [no_such_group] defined in system",
+        ),
         (lambda c: c.drop_user("root"), 1401, "root user cannot be deleted"),
         (lambda c: c.drop_role("admin"), 1401, "the role[admin] is a default role"),
     ],
