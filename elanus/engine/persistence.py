@@ -310,6 +310,8 @@ class CollectionStorage:
         live = {self.layout.resolve(self.collection_id, e.path) for e in self.manifest.segments}
         for directory in (self.manifests.directory, *live):
             remove_write_leftovers(self.fs, directory)
+        for directory in live:
+            remove_temp_dirs(self.fs, join(directory, "indexes"))  # an index save cut short
         self._trusted = self._trusted and not self.problems
         for name in self.fs.list_dir(self.segments_dir):
             path = join(self.segments_dir, name)

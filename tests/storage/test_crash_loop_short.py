@@ -60,6 +60,10 @@ def test_reopen_removes_what_cut_short_atomic_writes_left(tmp_path: Path) -> Non
     ]
     for path in junk:
         path.write_bytes(b"half")
+    half_index = segment / "indexes" / f"vector.tmp-{'d' * 32}"
+    half_index.mkdir(parents=True)
+    (half_index / "index.faiss").write_bytes(b"half")
+    junk.append(half_index)
     keep = data / ".not-ours.tmp"
     keep.write_bytes(b"x")
     client = elanus.MilvusClient(str(data))
