@@ -362,8 +362,8 @@ def search(engine: EngineAPI, body: RestBody) -> Reply:
     collection = body.collection
     _consistency(body)
     schema = _schema(engine, body)
+    ranker = _function_score(body)  # with functionChains too: refused by name first
     _refuse_chains(body, hybrid=False)
-    ranker = _function_score(body)
     request = _one_search(schema, body, body, "searchParams")
     if ranker is not None:
         request = replace(request, ranker=ranker)

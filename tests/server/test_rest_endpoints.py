@@ -101,6 +101,38 @@ def test_search_by_keys_and_several_queries_in_one_flat_list(
         {"collectionName": books, "data": [[0.0] * DIM], "functionChains": [{"name": "c"}]},
     )
     assert chained["code"] != 0 and "functionChains" in chained["message"]
+    boost = {
+        "name": "b",
+        "type": "Rerank",
+        "inputFieldNames": [],
+        "params": {"reranker": "boost", "weight": 2},
+    }
+    both = post(
+        server,
+        "entities/search",
+        {
+            "collectionName": books,
+            "data": [[0.0] * DIM],
+            "functionScore": {"functions": [boost]},
+            "functionChains": [{"name": "c"}],
+        },
+    )
+    assert "function_score and function_chains cannot be used together" in both["message"]
+    plain = ok(
+        server, "entities/search", {"collectionName": books, "data": [[0.0] * DIM], "limit": 3}
+    )
+    boosted = ok(
+        server,
+        "entities/search",
+        {
+            "collectionName": books,
+            "data": [[0.0] * DIM],
+            "limit": 3,
+            "functionScore": {"functions": [boost]},
+        },
+    )
+    assert [h["id"] for h in boosted] == [h["id"] for h in plain]
+    assert boosted[0]["distance"] != plain[0]["distance"]
 
 
 def test_advanced_search_is_hybrid_search(server: ServerProcess, books: str) -> None:
