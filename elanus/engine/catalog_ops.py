@@ -14,6 +14,7 @@ from elanus.engine.api import (
     LoadState,
     PartitionInfo,
 )
+from elanus.engine.expiry import check_ttl_properties
 from elanus.engine.functions import field_analyzer
 from elanus.engine.integrity import STATUS_PROPERTY, storage_status
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
@@ -115,6 +116,7 @@ class CatalogOperations(EngineState):
             raise ParameterError(f"maximum shards's number should be limited to {MAX_SHARDS}")
         validated = validate_schema(schema, name)
         check_query_mode_properties(properties)
+        check_ttl_properties(properties)
         for text_field in validated.fields:
             if text_field.enable_analyzer or text_field.enable_match:
                 # Milvus builds the analyzer at create: bad params fail here, not on
@@ -279,6 +281,7 @@ class CatalogOperations(EngineState):
         self, db: str, name: str, properties: Mapping[str, str]
     ) -> None:
         check_query_mode_properties(properties)
+        check_ttl_properties(properties)
         with self.catalog.lock:
             meta = self._meta(db, name)
             check_query_mode_change(properties, _has_vector_index(meta))

@@ -27,10 +27,11 @@ import numpy as np
 import pyarrow as pa
 
 from elanus.engine.batch_check import check_delete_keys, check_insert_columns
+from elanus.engine.expiry import without_expired
 from elanus.engine.keys import as_key_array, last_occurrence_mask
 from elanus.engine.segment import GrowingSegment, SealedSegment, null_column
 from elanus.engine.snapshot import SegmentView, Snapshot
-from elanus.engine.timestamps import TimestampOracle, physical_ms
+from elanus.engine.timestamps import TimestampOracle
 from elanus.engine.visibility import DeleteRecord, compute_masks
 from elanus.errors import InternalError
 from elanus.schema import DYNAMIC_FIELD_NAME, CollectionSchema
@@ -116,7 +117,7 @@ class CollectionData:
         *,
         seal_bytes: int = 64 << 20,
         seal_rows: int = 1_000_000,
-        ttl_seconds: Callable[[], float | None] = lambda: None,
+        ttl_ms: Callable[[], int] = lambda: 0,
     ) -> None:
         self.collection_id = collection_id
         self.schema = schema
@@ -124,7 +125,7 @@ class CollectionData:
         self.store = store
         self.seal_bytes = seal_bytes
         self.seal_rows = seal_rows
-        self.ttl_seconds = ttl_seconds
+        self.ttl_ms = ttl_ms
         self.write_lock = threading.RLock()
         self.sealed: list[SealedSegment] = []
         self.growing: dict[str, GrowingSegment] = {}
@@ -149,28 +150,23 @@ class CollectionData:
         return self._snapshot
 
     def read(self, timestamp: int) -> Snapshot:
-        """The published snapshot, stamped with the read timestamp, TTL applied."""
+        """The published snapshot, stamped with the read timestamp, expired rows hidden
+        as of the wall clock now (engine/expiry.py)."""
         snap = self._snapshot
-        ttl = self.ttl_seconds()
-        if ttl and ttl > 0:
-            cutoff = (physical_ms(timestamp) - int(ttl * 1000)) << 18
-            views = []
-            for v in snap.segments:
-                expired = v.data.row_timestamps()[: v.num_rows] < np.uint64(max(cutoff, 0))
-                if expired.any():
-                    v = replace(v, deleted=v.deleted[: v.num_rows] | expired)
-                views.append(v)
-            return Snapshot(timestamp, snap.schema, tuple(views), snap.index_specs)
         # Reads between writes share one stamped snapshot (immutable): no new object
         # per request while neither the published snapshot nor the timestamp moves.
         stamped = self._stamped
         if stamped is not None and stamped[0] is snap and stamped[1].timestamp == timestamp:
-            return stamped[1]
-        out = Snapshot(
-            timestamp, snap.schema, snap.segments, snap.index_specs, snap.collection_wide
-        )
-        self._stamped = (snap, out)
-        return out
+            out = stamped[1]
+        else:
+            out = Snapshot(
+                timestamp, snap.schema, snap.segments, snap.index_specs, snap.collection_wide
+            )
+            self._stamped = (snap, out)
+        ttl = self.ttl_ms()
+        if ttl <= 0:
+            return out
+        return without_expired(replace(out, ttl_ms=ttl), self.oracle.wall_ms())
 
     def _publish(self, timestamp: int) -> None:
         views: list[SegmentView] = [

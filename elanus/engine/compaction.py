@@ -2,7 +2,7 @@
 
 A plan names, per partition, the sealed segments to rewrite: every segment with
 hidden rows, plus small segments to merge. Execution copies the visible rows of
-a snapshot into new segments; ``CollectionData.replace_sealed`` swaps them in
+a snapshot (rows past the collection's TTL already hidden) into new segments; ``CollectionData.replace_sealed`` swaps them in
 and re-derives masks for anything written meanwhile.
 """
 
@@ -74,7 +74,8 @@ def _merge(
 
 
 def run_compaction(data: CollectionData, min_rows: int) -> None:
-    snapshot = data.snapshot
+    # Rows past the collection's TTL count as hidden, so compaction drops them for good.
+    snapshot = data.read(data.snapshot.timestamp)
     plan = plan_compaction(snapshot, min_rows)
     by_id = {v.segment_id: v for v in snapshot.segments}
     for partition, ids in plan.groups:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from elanus.engine.data_ops import DataOperations
+from elanus.engine.expiry import without_expired
 from elanus.engine.requests import QueryRequest, QueryResult, SearchRequest
 from elanus.engine.search_iterator import (
     SearchIteratorPage,
@@ -137,7 +138,7 @@ class IteratorOperations(DataOperations):
             session = found
         with session.lock:
             page = search_iterator_page(
-                session.snapshot,
+                without_expired(session.snapshot, self.oracle.wall_ms()),
                 request,
                 batch_size=batch_size,
                 last_bound=session.last_bound,
@@ -166,5 +167,7 @@ class IteratorOperations(DataOperations):
             snapshot = self.iterators.queries.put((db, collection, opened.timestamp), opened)
         from elanus.engine.query import execute_query
 
-        page = execute_query(snapshot, replace(request, order_by_pk=True))
+        page = execute_query(
+            without_expired(snapshot, self.oracle.wall_ms()), replace(request, order_by_pk=True)
+        )
         return page, int(snapshot.timestamp)

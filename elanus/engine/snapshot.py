@@ -90,6 +90,13 @@ class SegmentView:
     def live_count(self) -> int:
         return int(np.count_nonzero(self.usable))
 
+    @cached_property
+    def min_timestamp(self) -> np.uint64:
+        """The oldest write among the view's rows (TTL skips views with none expired)."""
+        if self.num_rows == 0:
+            return np.uint64(np.iinfo(np.uint64).max)
+        return np.uint64(np.min(self.data.row_timestamps()[: self.num_rows]))
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -106,6 +113,8 @@ class Snapshot:
     # The largest topk / query offset+limit the collection allows (16384, or more
     # under ``query_mode=large_topk``: engine/query_mode.py).
     result_window: int = 16384
+    # The collection's TTL when read (engine/expiry.py); 0: rows never expire.
+    ttl_ms: int = 0
 
     def in_partitions(self, names: list[str] | None) -> Snapshot:
         if not names:
@@ -118,6 +127,7 @@ class Snapshot:
             self.index_specs,
             self.collection_wide or self,
             self.result_window,
+            self.ttl_ms,
         )
 
     def query_encoder(

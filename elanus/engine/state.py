@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.collection import CollectionData
+from elanus.engine.expiry import ttl_ms
 from elanus.engine.metadata import Catalog, CollectionMeta, DatabaseMeta
 from elanus.engine.persistence import CollectionStorage
 from elanus.engine.timestamps import TimestampOracle
@@ -78,13 +79,6 @@ class EngineState:
             self.fs, self.layout, meta.collection_id, sync=self.options.sync, existing=existing
         )
 
-        def ttl() -> float | None:
-            raw = meta.properties.get("collection.ttl.seconds")
-            try:
-                return float(raw) if raw not in (None, "") else None
-            except ValueError:
-                return None
-
         data = CollectionData(
             meta.collection_id,
             meta.collection_schema(),
@@ -92,7 +86,7 @@ class EngineState:
             store,
             seal_bytes=self.options.seal_bytes,
             seal_rows=self.options.seal_rows,
-            ttl_seconds=ttl,
+            ttl_ms=lambda: ttl_ms(meta.properties),
         )
         schedule = getattr(self, "_schedule_index_builds", None)
         if schedule is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from elanus.engine.requests import ConsistencyLevel
 from elanus.errors import ParameterError
@@ -41,9 +42,15 @@ def physical_ms(timestamp: int) -> int:
 class TimestampOracle:
     """Monotonic, thread-safe source of hybrid timestamps."""
 
-    def __init__(self, floor: int = 0) -> None:
+    def __init__(self, floor: int = 0, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._last = int(floor)
+        # Seconds since the epoch; a test may substitute a clock it moves itself.
+        self.clock = clock
+
+    def wall_ms(self) -> int:
+        """The wall clock in milliseconds (what collection TTL is measured against)."""
+        return int(self.clock() * 1000)
 
     @property
     def last(self) -> int:
@@ -60,7 +67,7 @@ class TimestampOracle:
         if count < 1:
             raise ValueError("count must be positive")
         with self._lock:
-            first = max(self._last + 1, compose_timestamp(int(time.time() * 1000)))
+            first = max(self._last + 1, compose_timestamp(self.wall_ms()))
             self._last = first + count - 1
             return first
 
