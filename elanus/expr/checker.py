@@ -217,9 +217,12 @@ class _Checker:
         if op == "%":
             return int(math.fmod(left, right))
         try:
-            return float(left) ** float(right)
+            power = float(left) ** float(right)
         except (OverflowError, ZeroDivisionError):
             self.fail("arithmetic overflow", node)
+        if isinstance(power, complex):  # a negative base with a fractional exponent
+            self.fail(f"{left} ** {right} is not a real number", node)
+        return power
 
     def value(self, node: n.Node) -> ir.Value:
         const = self.constant(node)

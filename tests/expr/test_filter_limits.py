@@ -131,6 +131,11 @@ def test_an_integer_literal_or_folded_constant_beyond_int64_is_refused(expressio
     assert "out of the int64 range" in refused(expression)
 
 
+@pytest.mark.parametrize("expression", ["f == (-8.0) ** 0.5", "i64 > (0 - 2) ** -0.5 + 1"])
+def test_a_constant_power_that_is_not_a_real_number_is_refused(expression: str) -> None:
+    assert "is not a real number" in refused(expression)
+
+
 @pytest.mark.parametrize("expression", ["i64 in [01]", "meta[01] == 1", "tags[007] > 1"])
 def test_an_integer_with_a_leading_zero_is_refused(expression: str) -> None:
     assert "invalid integer literal" in refused(expression)
