@@ -190,7 +190,9 @@ def test_granting_load_grants_following_the_load_as_milvus_does() -> None:
 def test_a_v1_global_grant_of_a_cluster_privilege_counts_in_any_database() -> None:
     state = rbac.create_role(_state(), "r")
     state = rbac.add_user_to_role(rbac.create_user(state, "u", "secret123"), "u", "r")
-    state = rbac.grant(state, rbac.v1_grant(state, "r", "Global", "*", "CreateOwnership", "default"))
+    state = rbac.grant(
+        state, rbac.v1_grant(state, "r", "Global", "*", "CreateOwnership", "default")
+    )
     assert state.allows("u", "Global", "CreateOwnership", "*", "*")
     assert not state.allows("u", "Global", "DropOwnership", "*", "*")
 
