@@ -352,3 +352,12 @@ def test_a_grant_on_a_collection_covers_its_aliases(
     user = MilvusClient(uri=auth_server.uri, user="aliaser", password="aliaser-pass")
     assert user.query("nickname", filter="id >= 0") == []
     assert user.query("real_name", filter="id >= 0") == []
+
+
+def test_with_authorization_off_any_token_is_ignored(server: ServerProcess) -> None:
+    for token in ("nobody:nothing", "no-colon-at-all"):
+        client = MilvusClient(uri=server.uri, token=token)
+        assert "default" in client.list_databases()
+        client.close()
+    status = _rest(f"{server.http_url}/v2/vectordb/collections/list", {}, "nobody:nothing")
+    assert status[0] == 200 and status[1]["code"] == 0
