@@ -308,7 +308,7 @@ class AdminMethods:
     def load_collection(
         self, collection_name: str, timeout: float | None = None, **kwargs: Any
     ) -> None:
-        self._engine.load_collection(self._db, collection_name)
+        self._engine.load_collection(self._db, collection_name, **_load_options(kwargs))
 
     def release_collection(
         self, collection_name: str, timeout: float | None = None, **kwargs: Any
@@ -408,7 +408,9 @@ class AdminMethods:
         timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
-        self._engine.load_partitions(self._db, collection_name, _names(partition_names))
+        self._engine.load_partitions(
+            self._db, collection_name, _names(partition_names), **_load_options(kwargs)
+        )
 
     def release_partitions(
         self,
@@ -555,3 +557,13 @@ def _pydt(name: str) -> Any:
     from pymilvus import DataType as PyDataType
 
     return PyDataType[name]
+
+
+def _load_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The load settings pymilvus takes as keyword arguments."""
+    fields = kwargs.get("load_fields")
+    return {
+        "load_fields": [str(f) for f in fields] if fields else None,
+        "skip_load_dynamic_field": bool(kwargs.get("skip_load_dynamic_field", False)),
+        "replica_number": kwargs.get("replica_number"),
+    }

@@ -17,6 +17,7 @@ from elanus.engine.api import (
 from elanus.engine.expiry import check_ttl_properties
 from elanus.engine.functions import field_analyzer
 from elanus.engine.integrity import STATUS_PROPERTY, storage_status
+from elanus.engine.load_settings import LoadFields, check_load_fields, check_replica_number
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
 from elanus.engine.query_mode import check_query_mode_change, check_query_mode_properties
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
@@ -346,14 +347,41 @@ class CatalogOperations(EngineState):
         _, data = self._data(db, name)
         return {"row_count": _rows_written(data.snapshot)}
 
-    def load_collection(self, db: str, name: str) -> None:
+    def load_collection(
+        self,
+        db: str,
+        name: str,
+        *,
+        load_fields: list[str] | None = None,
+        skip_load_dynamic_field: bool = False,
+        replica_number: int | None = None,
+    ) -> None:
         with self.catalog.lock:
             meta = self._meta(db, name)
             _require_vector_indexes(meta)
+            fields = self._check_load(meta, load_fields, skip_load_dynamic_field, replica_number)
             meta.loaded = True
             for p in meta.partitions:
                 p.loaded = True
-            self.catalog.save()
+            self._apply_load_fields(meta, fields)
+
+    def _check_load(
+        self,
+        meta: CollectionMeta,
+        load_fields: list[str] | None,
+        skip_dynamic: bool,
+        replica_number: int | None,
+    ) -> LoadFields:
+        check_replica_number(replica_number)
+        return check_load_fields(meta.collection_schema(), load_fields, skip_dynamic)
+
+    def _apply_load_fields(self, meta: CollectionMeta, fields: LoadFields) -> None:
+        """Record the load's field list and hold only those fields in memory."""
+        meta.load_fields, meta.skip_load_dynamic = list(fields.names), fields.skip_dynamic
+        self.catalog.save()  # a failed save puts the record back as it was
+        data = self.collections[meta.collection_id]
+        data.unloaded_fields = fields.unloaded(meta.collection_schema())
+        data.republish()
 
     def release_collection(self, db: str, name: str) -> None:
         with self.catalog.lock:
@@ -425,17 +453,27 @@ class CatalogOperations(EngineState):
         meta = self._meta(db, collection)
         return [PartitionInfo(p.name, p.partition_id, p.created_timestamp) for p in meta.partitions]
 
-    def load_partitions(self, db: str, collection: str, partitions: list[str]) -> None:
+    def load_partitions(
+        self,
+        db: str,
+        collection: str,
+        partitions: list[str],
+        *,
+        load_fields: list[str] | None = None,
+        skip_load_dynamic_field: bool = False,
+        replica_number: int | None = None,
+    ) -> None:
         with self.catalog.lock:
             meta = self._meta(db, collection)
             if meta.collection_schema().partition_key_field is not None:
                 raise ParameterError("disable load partitions if partition key mode is used")
             _require_vector_indexes(meta)
+            fields = self._check_load(meta, load_fields, skip_load_dynamic_field, replica_number)
             # Every name is resolved before any is loaded: a bad name changes nothing.
             for part in [self._partition(meta, name) for name in partitions]:
                 part.loaded = True
             meta.loaded = True
-            self.catalog.save()
+            self._apply_load_fields(meta, fields)
 
     def release_partitions(self, db: str, collection: str, partitions: list[str]) -> None:
         with self.catalog.lock:

@@ -143,6 +143,8 @@ class CollectionData:
         self._snapshot = Snapshot(0, schema, ())
         self._stamped: tuple[Snapshot, Snapshot] | None = None
         self.skipped_on_replay: list[SkippedWrite] = []
+        # Columns the last load left out of memory (engine/load_settings.py).
+        self.unloaded_fields: frozenset[str] = frozenset()
 
     # --- reading ------------------------------------------------------------------
     @property
@@ -169,6 +171,8 @@ class CollectionData:
         return without_expired(replace(out, ttl_ms=ttl), self.oracle.wall_ms())
 
     def _publish(self, timestamp: int) -> None:
+        for s in self.sealed:
+            s.set_transient(self.unloaded_fields)
         views: list[SegmentView] = [
             SegmentView(s, s.num_rows, self._masks[s.segment_id], True) for s in self.sealed
         ]

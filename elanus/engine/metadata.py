@@ -61,6 +61,10 @@ class CollectionMeta:
     partitions: list[PartitionMeta] = field(default_factory=list)
     indexes: list[IndexMeta] = field(default_factory=list)
     loaded: bool = True
+    # The field list of the last load (empty: every field) and whether it skipped
+    # the dynamic field: what is held in memory (engine/load_settings.py).
+    load_fields: list[str] = field(default_factory=list)
+    skip_load_dynamic: bool = False
     # The parsed schema and the dict it came from: ``schema`` is only ever replaced,
     # so an identity check keeps every request from parsing it again.
     _parsed: tuple[dict[str, Any], CollectionSchema] | None = field(
@@ -121,6 +125,8 @@ def _collection_record(db: DatabaseMeta, c: CollectionMeta) -> CollectionRecord:
             "loaded": c.loaded,
             "released_partitions": [p.name for p in c.partitions if not p.loaded],
             "index_properties": {i.index_name: dict(i.properties) for i in c.indexes},
+            "load_fields": list(c.load_fields),
+            "skip_load_dynamic": c.skip_load_dynamic,
         },
     )
 
@@ -155,6 +161,8 @@ def _collection_meta(r: CollectionRecord) -> CollectionMeta:
             for i in r.indexes
         ],
         loaded=bool(r.extra.get("loaded", True)),
+        load_fields=[str(n) for n in r.extra.get("load_fields", ())],
+        skip_load_dynamic=bool(r.extra.get("skip_load_dynamic", False)),
     )
 
 

@@ -246,13 +246,22 @@ class SealedSegment:
         self.delete_ts: np.ndarray = np.zeros(0, dtype=np.uint64)
         self.vector_indexes: dict[str, Any] = {}
         self.scalar_indexes: dict[str, Any] = {}
+        # Fields the collection's load left out: read from the files, never kept.
+        self.transient: frozenset[str] = frozenset()
 
     @property
     def path(self) -> str:
         return self.files.path
 
+    def set_transient(self, names: frozenset[str]) -> None:
+        if names != self.transient:
+            self.transient = names
+            self.files.forget(names)
+
     def column(self, name: str) -> Any:
         if name in self._stored:
+            if name in self.transient:
+                return self.files.read_column(name)
             return self.files.column(name)
         return column_of_nulls(self.schema, name, self.num_rows)
 

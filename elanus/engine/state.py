@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from elanus.engine.api import DEFAULT_DATABASE
 from elanus.engine.collection import CollectionData
 from elanus.engine.expiry import ttl_ms
+from elanus.engine.load_settings import LoadFields
 from elanus.engine.metadata import Catalog, CollectionMeta, DatabaseMeta
 from elanus.engine.persistence import CollectionStorage
 from elanus.engine.timestamps import TimestampOracle
@@ -91,6 +92,9 @@ class EngineState:
         schedule = getattr(self, "_schedule_index_builds", None)
         if schedule is not None:
             data.on_seal = lambda: schedule(data)
+        data.unloaded_fields = LoadFields(
+            tuple(meta.load_fields), meta.skip_load_dynamic
+        ).unloaded(data.schema)
         data.sealed = store.load(data.schema)
         data.replay(store.replay())
         # the next checkpoint covers every record the log holds, replayed or not

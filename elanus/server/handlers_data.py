@@ -207,7 +207,13 @@ class DataHandlers:
 
     @rpc
     def LoadCollection(self, request: milvus_pb2.LoadCollectionRequest, call: Call) -> Any:
-        self.engine.load_collection(call.db, request.collection_name)
+        self.engine.load_collection(
+            call.db,
+            request.collection_name,
+            load_fields=list(request.load_fields),
+            skip_load_dynamic_field=request.skip_load_dynamic_field,
+            replica_number=request.replica_number,
+        )
 
     @rpc
     def ReleaseCollection(self, request: milvus_pb2.ReleaseCollectionRequest, call: Call) -> Any:
@@ -220,7 +226,14 @@ class DataHandlers:
                 f"failed to load partitions of collection {request.collection_name} "
                 "due to no partition specified"
             )
-        self.engine.load_partitions(call.db, request.collection_name, list(request.partition_names))
+        self.engine.load_partitions(
+            call.db,
+            request.collection_name,
+            list(request.partition_names),
+            load_fields=list(request.load_fields),
+            skip_load_dynamic_field=request.skip_load_dynamic_field,
+            replica_number=request.replica_number,
+        )
 
     @rpc
     def ReleasePartitions(self, request: milvus_pb2.ReleasePartitionsRequest, call: Call) -> Any:

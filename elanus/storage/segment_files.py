@@ -284,6 +284,24 @@ class SegmentData:
                 self._cache[name] = self._load(name)
             return self._cache[name]
 
+    def read_column(self, name: str) -> Any:
+        """Like ``column``, but a column not already held is read and not kept (a
+        field a load left out of memory)."""
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        return self._load(name)
+
+    def forget(self, names: frozenset[str]) -> None:
+        """Drop the held columns of ``names``; later reads go to the files."""
+        with self._lock:
+            for name in names:
+                self._cache.pop(name, None)
+
+    def held_columns(self) -> frozenset[str]:
+        """The columns kept in memory."""
+        return frozenset(self._cache)
+
     def primary_keys(self) -> np.ndarray | pa.Array:
         """int64 numpy array, or a pyarrow string array for VARCHAR keys."""
         return self.column(PK_COLUMN)

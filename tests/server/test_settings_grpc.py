@@ -63,3 +63,50 @@ def test_a_ttl_out_of_range_is_refused_as_milvus_words_it(client: Any) -> None:
         in info.value.message
     )
     assert not client.has_collection("ttl_bad")
+
+
+def test_load_fields_are_checked_and_fields_left_out_still_answered(client: Any) -> None:
+    from pymilvus import DataType, MilvusException
+
+    name = "load_fields"
+    schema = client.create_schema(enable_dynamic_field=True)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)
+    schema.add_field("kept", DataType.INT64)
+    schema.add_field("left", DataType.VARCHAR, max_length=8)
+    index = client.prepare_index_params()
+    index.add_index("vector", index_type="FLAT", metric_type="L2")
+    client.create_collection(name, schema=schema, index_params=index)
+    client.insert(
+        name,
+        [{"id": i, "vector": [1.0, 0.0], "kept": i, "left": f"s{i}", "x": i} for i in range(5)],
+    )
+    client.flush(name)
+    client.release_collection(name)
+    with pytest.raises(MilvusException) as info:
+        client.load_collection(name, load_fields=["vector", "kept"])
+    assert "load field list [vector kept] does not contain primary key field id" in (
+        info.value.message
+    )
+    with pytest.raises(MilvusException, match=r"fieldName\(nope\) not found"):
+        client.load_collection(name, load_fields=["id", "vector", "nope"])
+    assert str(client.get_load_state(name)["state"]) == "NotLoad"
+    client.load_collection(name, load_fields=["id", "vector", "kept"], skip_load_dynamic_field=True)
+    rows = client.query(name, filter='left == "s2" or x == 3', output_fields=["left", "x"])
+    assert sorted((r["id"], r["left"], r["x"]) for r in rows) == [(2, "s2", 2), (3, "s3", 3)]
+    client.drop_collection(name)
+
+
+def test_more_replicas_than_one_process_serves_are_refused(client: Any) -> None:
+    from pymilvus import MilvusException
+
+    client.create_collection("replicas", dimension=2)
+    client.release_collection("replicas")
+    with pytest.raises(MilvusException) as info:
+        client.load_collection("replicas", replica_number=3)
+    assert info.value.code == 65535
+    assert "when load 3 replica count: service resource insufficient" in info.value.message
+    assert str(client.get_load_state("replicas")["state"]) == "NotLoad"
+    client.load_collection("replicas", replica_number=1)
+    assert str(client.get_load_state("replicas")["state"]) == "Loaded"
+    client.drop_collection("replicas")
