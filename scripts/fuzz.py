@@ -40,12 +40,15 @@ TARGETS = ("filter", "grpc", "rest")
 
 
 class ByteRandom(random.Random):
-    """A ``random.Random`` whose every choice is read from fuzzer-given bytes, so that
-    mutating the bytes mutates the choices (zeros once the bytes run out)."""
+    """A ``random.Random`` whose choices are read from fuzzer-given bytes, so that
+    mutating the bytes mutates the choices. Once the bytes run out the choices come
+    from a generator seeded with them: constant zeros would loop forever in
+    ``sample``, which redraws until it meets an index it has not drawn."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
         self._pos = 0
+        self._rest = random.Random(data)
         super().__init__(0)
 
     def seed(self, *args: Any, **kwargs: Any) -> None:
@@ -53,9 +56,11 @@ class ByteRandom(random.Random):
 
     def getrandbits(self, k: int) -> int:
         count = (k + 7) // 8
+        if self._pos + count > len(self._data):
+            return self._rest.getrandbits(k)
         chunk = self._data[self._pos : self._pos + count]
         self._pos += count
-        return int.from_bytes(chunk.ljust(count, b"\0"), "little") >> (count * 8 - k)
+        return int.from_bytes(chunk, "little") >> (count * 8 - k)
 
     def random(self) -> float:
         return self.getrandbits(53) / (1 << 53)
