@@ -19,6 +19,7 @@ from elanus.engine.functions import field_analyzer
 from elanus.engine.integrity import STATUS_PROPERTY, storage_status
 from elanus.engine.load_settings import LoadFields, check_load_fields, check_replica_number
 from elanus.engine.metadata import CollectionMeta, DatabaseMeta, PartitionMeta
+from elanus.engine.partition_isolation import check_isolation_change, check_isolation_properties
 from elanus.engine.query_mode import check_query_mode_change, check_query_mode_properties
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
 from elanus.engine.snapshot import Snapshot
@@ -52,6 +53,11 @@ def _props(properties: Mapping[str, Any] | None) -> dict[str, str]:
 def _has_vector_index(meta: CollectionMeta) -> bool:
     vectors = {f.name for f in meta.collection_schema().fields if f.dtype.is_vector}
     return any(index.field_name in vectors for index in meta.indexes)
+
+
+def _indexed_vector_field(meta: CollectionMeta) -> str | None:
+    vectors = {f.name for f in meta.collection_schema().fields if f.dtype.is_vector}
+    return next((i.field_name for i in meta.indexes if i.field_name in vectors), None)
 
 
 class CatalogOperations(EngineState):
@@ -118,6 +124,7 @@ class CatalogOperations(EngineState):
         validated = validate_schema(schema, name)
         check_query_mode_properties(properties)
         check_ttl_properties(properties)
+        check_isolation_properties(properties, validated, name)
         for text_field in validated.fields:
             if text_field.enable_analyzer or text_field.enable_match:
                 # Milvus builds the analyzer at create: bad params fail here, not on
@@ -286,6 +293,8 @@ class CatalogOperations(EngineState):
         with self.catalog.lock:
             meta = self._meta(db, name)
             check_query_mode_change(properties, _has_vector_index(meta))
+            check_isolation_properties(properties, meta.collection_schema(), meta.name)
+            check_isolation_change(meta.properties, properties, (), _indexed_vector_field(meta))
             meta.properties.update(_props(properties))
             meta.update_timestamp = self.oracle.now()
             self.catalog.save()
@@ -294,6 +303,7 @@ class CatalogOperations(EngineState):
         with self.catalog.lock:
             meta = self._meta(db, name)
             check_query_mode_change(keys, _has_vector_index(meta))
+            check_isolation_change(meta.properties, {}, keys, _indexed_vector_field(meta))
             for key in keys:
                 meta.properties.pop(key, None)
             self.catalog.save()

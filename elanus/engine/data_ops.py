@@ -20,6 +20,7 @@ from elanus.engine.functions import apply_functions
 from elanus.engine.integrity import check_segments_available
 from elanus.engine.keys import as_key_array
 from elanus.engine.metadata import CollectionMeta
+from elanus.engine.partition_isolation import check_isolated_search, isolation_enabled
 from elanus.engine.query_mode import result_window
 from elanus.engine.requests import (
     ConsistencyLevel,
@@ -454,9 +455,18 @@ class DataOperations(EngineState):
         )
         return execute_query(snap, request)
 
+    def check_search_filters(self, db: str, collection: str, requests: list[SearchRequest]) -> None:
+        """What the collection's settings require of a search's filters (isolation)."""
+        meta = self._meta(db, collection)
+        if isolation_enabled(meta.properties):
+            schema = meta.collection_schema()
+            for leg in requests:
+                check_isolated_search(schema, leg.filter, leg.filter_params)
+
     def search(self, db: str, collection: str, request: SearchRequest) -> SearchResults:
         from elanus.engine.search import execute_search
 
+        self.check_search_filters(db, collection, [request])
         snap = self._snapshot_for(
             db,
             collection,
@@ -475,6 +485,7 @@ class DataOperations(EngineState):
     ) -> SearchResults:
         from elanus.engine.hybrid import execute_hybrid_search
 
+        self.check_search_filters(db, collection, list(request.requests))
         snap = self._snapshot_for(
             db,
             collection,

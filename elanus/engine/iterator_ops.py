@@ -120,6 +120,7 @@ class IteratorOperations(DataOperations):
         """The next page of the search iterator ``token`` names, or the first page of
         a new one (over a snapshot taken now) when it names none; returns the token."""
         if token is None:
+            self.check_search_filters(db, collection, [request])
             snapshot = self.read_snapshot(
                 db,
                 collection,

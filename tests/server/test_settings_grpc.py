@@ -110,3 +110,44 @@ def test_more_replicas_than_one_process_serves_are_refused(client: Any) -> None:
     client.load_collection("replicas", replica_number=1)
     assert str(client.get_load_state("replicas")["state"]) == "Loaded"
     client.drop_collection("replicas")
+
+
+def test_an_isolated_search_must_pin_one_partition_key_value(client: Any) -> None:
+    from pymilvus import AnnSearchRequest, DataType, MilvusException, RRFRanker
+
+    schema = client.create_schema()
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)
+    schema.add_field("tenant", DataType.VARCHAR, max_length=8, is_partition_key=True)
+    index = client.prepare_index_params()
+    index.add_index("vector", index_type="FLAT", metric_type="L2")
+    client.create_collection(
+        "isolated", schema=schema, index_params=index, properties={"partitionkey.isolation": True}
+    )
+    client.insert(
+        "isolated",
+        [{"id": i, "vector": [1.0, float(i)], "tenant": "ab"[i % 2]} for i in range(6)],
+    )
+    hits = client.search("isolated", [[1.0, 0.0]], filter='tenant == "a"', limit=10)
+    assert sorted(h["id"] for h in hits[0]) == [0, 2, 4]
+    for expression, wording in [
+        ("", "partition key not found in expr"),
+        ('tenant in ["a", "b"]', "partition key isolation does not support IN"),
+    ]:
+        with pytest.raises(MilvusException, match=wording):
+            client.search("isolated", [[1.0, 0.0]], filter=expression, limit=10)
+        legs = [AnnSearchRequest([[1.0, 0.0]], "vector", {}, 5, expr=expression)] * 2
+        with pytest.raises(MilvusException, match=wording):
+            client.hybrid_search("isolated", legs, RRFRanker(), limit=5)
+    with pytest.raises(MilvusException) as info:
+        client.alter_collection_properties("isolated", {"partitionkey.isolation": False})
+    assert info.value.code == 702
+    client.drop_collection("isolated")
+    client.create_collection("not_isolated", dimension=2)
+    with pytest.raises(MilvusException) as info:
+        client.alter_collection_properties("not_isolated", {"partitionkey.isolation": True})
+    assert info.value.code == 1100
+    assert "partition key isolation mode is enabled but no partition key field is set" in (
+        info.value.message
+    )
+    client.drop_collection("not_isolated")
