@@ -14,6 +14,7 @@ from elanus.engine.api import (
     LoadState,
     PartitionInfo,
 )
+from elanus.engine.database_settings import check_collection_limit
 from elanus.engine.expiry import check_ttl_properties
 from elanus.engine.functions import field_analyzer
 from elanus.engine.integrity import STATUS_PROPERTY, storage_status
@@ -147,6 +148,7 @@ class CatalogOperations(EngineState):
                 raise AlreadyExistsError(
                     f"alias and collection name conflict[database={database.name}][alias={name}]"
                 )
+            check_collection_limit(database.name, database.properties, len(database.collections))
             now = self.oracle.now()
             partitions: list[PartitionMeta]
             if validated.partition_key_field is not None:

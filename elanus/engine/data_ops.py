@@ -16,6 +16,7 @@ from elanus.engine.api import DEFAULT_PARTITION, SegmentInfo
 from elanus.engine.collection import CollectionData, DeleteBatch, InsertBatch
 from elanus.engine.column_rows import concat_columns, take_rows
 from elanus.engine.compaction import run_compaction
+from elanus.engine.database_settings import check_reading_allowed, check_writing_allowed
 from elanus.engine.functions import apply_functions
 from elanus.engine.integrity import check_segments_available
 from elanus.engine.keys import as_key_array
@@ -164,6 +165,7 @@ class DataOperations(EngineState):
         partial: bool,
     ) -> WriteResult:
         meta, data = self._data(db, collection)
+        check_writing_allowed(self._db(db).properties)
         schema = data.schema
         target = self._target_partition(meta, schema, partition)
         cols = normalize_columns(schema, columns, num_rows, for_upsert=upsert, partial=partial)
@@ -306,6 +308,7 @@ class DataOperations(EngineState):
         partition: str | None = None,
     ) -> WriteResult:
         meta, data = self._data(db, collection)
+        check_writing_allowed(self._db(db).properties)
         if partition and data.schema.partition_key_field is not None:
             raise ParameterError(_PARTITION_KEY_NAMES)
         if partition and meta.partition(partition) is None:
@@ -404,6 +407,7 @@ class DataOperations(EngineState):
         partitions: list[str] | None,
     ) -> Snapshot:
         meta, data = self._data(db, collection)
+        check_reading_allowed(self._db(db).properties)
         if not meta.loaded:
             raise CollectionNotLoaded(f"collection not loaded[collection={meta.collection_id}]")
         if partitions and data.schema.partition_key_field is not None:

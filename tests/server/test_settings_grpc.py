@@ -151,3 +151,46 @@ def test_an_isolated_search_must_pin_one_partition_key_value(client: Any) -> Non
         info.value.message
     )
     client.drop_collection("not_isolated")
+
+
+def test_database_limits_and_deny_flags_hold(server: Any, client: Any) -> None:
+    from pymilvus import MilvusClient, MilvusException
+
+    client.create_database("limited", properties={"database.max.collections": 1})
+    scoped = MilvusClient(uri=server.uri, db_name="limited")
+    try:
+        scoped.create_collection("first", dimension=2)
+        with pytest.raises(MilvusException) as info:
+            scoped.create_collection("second", dimension=2)
+        assert info.value.code == 102
+        assert "exceeded the limit number of collections[dbName=limited][limit=1]" in (
+            info.value.message
+        )
+        scoped.insert("first", [{"id": 1, "vector": [1.0, 0.0]}])
+        client.alter_database_properties("limited", {"database.force.deny.writing": True})
+        with pytest.raises(MilvusException) as info:
+            scoped.insert("first", [{"id": 2, "vector": [1.0, 0.0]}])
+        assert info.value.code == 9
+        assert "force deny writing in database properties" in info.value.message
+        with pytest.raises(MilvusException, match="force deny writing"):
+            scoped.delete("first", ids=[1])
+        assert scoped.get("first", ids=[1])[0]["id"] == 1
+        client.alter_database_properties(
+            "limited",
+            {"database.force.deny.writing": False, "database.force.deny.reading": True},
+        )
+        scoped.upsert("first", [{"id": 1, "vector": [0.0, 1.0]}])
+        for read in (
+            lambda: scoped.query("first", filter="id >= 0"),
+            lambda: scoped.search("first", [[1.0, 0.0]], limit=2),
+        ):
+            with pytest.raises(MilvusException) as info:
+                read()
+            assert info.value.code == 9
+            assert "force deny reading in database properties" in info.value.message
+        client.drop_database_properties("limited", ["database.force.deny.reading"])
+        assert scoped.query("first", output_fields=["count(*)"])[0]["count(*)"] == 1
+        scoped.drop_collection("first")
+    finally:
+        scoped.close()
+    client.drop_database("limited")
