@@ -338,7 +338,11 @@ def _one_search(
     return SearchRequest(
         queries=queries,
         anns_field=anns or None,
-        limit=sub.integer("limit", DEFAULT_LIMIT if sub is top else 0) or DEFAULT_LIMIT,
+        # An explicit limit is the engine's to check (0 is refused, as in Milvus);
+        # a hybrid leg without one takes the default.
+        limit=sub.integer("limit", DEFAULT_LIMIT)
+        if sub is top
+        else sub.integer("limit", 0) or DEFAULT_LIMIT,
         offset=sub.integer("offset", 0),
         filter=sub.optional_text("filter"),
         filter_params=_filter_params(sub),

@@ -93,6 +93,10 @@ def test_search_by_keys_and_several_queries_in_one_flat_list(
         server, "entities/search", {"collectionName": books, "ids": [1], "data": [[0.0] * DIM]}
     )
     assert both["code"] == 1100 and "mutually exclusive" in both["message"]
+    zero = post(
+        server, "entities/search", {"collectionName": books, "data": [[0.0] * DIM], "limit": 0}
+    )
+    assert zero["code"] == 1100
     neither = post(server, "entities/search", {"collectionName": books})
     assert neither["code"] == 1802
     chained = post(
