@@ -83,8 +83,11 @@ def not_supported_status(rpc: str) -> common_pb2.Status:
 
 def library_error(exc: BaseException) -> ElanusError | None:
     """The Elanus error for what a decoding library raised on a request's content (a
-    nested message, a JSON text, UTF-8 bytes, Arrow data that does not parse), or None
-    when ``exc`` is not one of those: then it is a bug."""
+    nested message, a JSON text, UTF-8 bytes, Arrow data that does not parse), or for
+    a request whose values nest deeper than Python's stack (a JSON body may nest 1,000
+    levels), or None when ``exc`` is none of those: then it is a bug."""
+    if isinstance(exc, RecursionError):
+        return ParameterError("invalid request: values are nested too deeply")
     if isinstance(exc, DecodeError):
         return ParameterError(f"invalid request: a nested message does not decode ({exc})")
     if isinstance(exc, orjson.JSONDecodeError):

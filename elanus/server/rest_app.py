@@ -22,6 +22,7 @@ from starlette.routing import Route
 from elanus.engine.api import EngineAPI
 from elanus.errors import ElanusError, InternalError, NotSupportedError
 from elanus.server import rest_cluster, rest_data, rest_ddl, rest_fields, rest_rbac
+from elanus.server.errors import library_error
 from elanus.server.rest_body import ENDPOINTS, Reply, RestHandler, error_reply, parse_body
 
 __all__ = ["REST_PREFIX", "handle", "rest_routes"]
@@ -70,7 +71,11 @@ def handle(
     except ElanusError as exc:
         log.debug("REST %s failed: %s", path, exc)
         return error_reply(exc)
-    except Exception as exc:  # a bug: logged with its traceback, answered as internal
+    except Exception as exc:
+        translated = library_error(exc)
+        if translated is not None:
+            return error_reply(translated)
+        # a bug: logged with its traceback, answered as internal
         log.exception("unexpected error in REST %s", path)
         return error_reply(InternalError(f"internal error in {path}: {type(exc).__name__}: {exc}"))
 

@@ -4,6 +4,7 @@ internal error or an HTTP 500. ``scripts/fuzz.py rest`` runs many more inputs.""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,21 @@ def test_every_route_answers_odd_bodies_over_http(http: TestClient, raw: bytes) 
         reply = orjson.loads(response.content)
         assert isinstance(reply["code"], int), (path, reply)
         assert "internal error" not in str(reply.get("message", "")), (path, reply)
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [("entities/query", "consistencyLevel"), ("entities/search", "consistencyLevel")],
+)
+def test_values_nested_beyond_the_stack_get_a_parameter_error(
+    fuzzer: RestFuzzer, path: str, key: str
+) -> None:
+    nested: object = 1
+    for level in range(900):
+        nested = [nested] if level % 2 else {"k": nested}
+    body = {"collectionName": "fz", "filter": "id > 0", "data": [[0.5, 1, 0, 0]], key: nested}
+    reply = fuzzer.answer(path, json.dumps(body).encode())
+    assert reply["code"] == 1100 and "nested too deeply" in reply["message"], reply
 
 
 def test_deep_json_over_http_is_refused_cleanly(http: TestClient, tmp_path: Path) -> None:
