@@ -282,6 +282,7 @@ class DataMethods:
             order_by_pk=order_by_pk,
             order_by=order_by,
             group_by_fields=list(group_by) if group_by else None,
+            timezone=str(kwargs.get("timezone") or ""),
         )
         result = self._engine.query(self._db, collection_name, request)
         return query_rows(schema, result)
@@ -372,6 +373,7 @@ class DataMethods:
             consistency_level=kwargs.get("consistency_level"),
             guarantee_timestamp=int(kwargs.get("guarantee_timestamp", 0) or 0),
             order_by=order_by_text(kwargs.get("order_by_fields")),
+            timezone=str(kwargs.get("timezone") or params.pop("timezone", "") or ""),
         )
 
     def search(

@@ -25,6 +25,7 @@ from elanus.engine.query_mode import check_query_mode_change, check_query_mode_p
 from elanus.engine.requests import ConsistencyLevel, IndexSpec
 from elanus.engine.snapshot import Snapshot
 from elanus.engine.state import EngineState
+from elanus.engine.timezones import TIMEZONE_KEY, check_timezone_properties
 from elanus.errors import (
     AliasNotFound,
     AlreadyExistsError,
@@ -56,6 +57,14 @@ def _has_vector_index(meta: CollectionMeta) -> bool:
     return any(index.field_name in vectors for index in meta.indexes)
 
 
+def _with_database_timezone(properties: dict[str, str], db: DatabaseMeta) -> dict[str, str]:
+    """A collection created without a time zone takes its database's, as in Milvus."""
+    zone = db.properties.get(TIMEZONE_KEY)
+    if zone and TIMEZONE_KEY not in properties:
+        properties[TIMEZONE_KEY] = zone
+    return properties
+
+
 def _indexed_vector_field(meta: CollectionMeta) -> str | None:
     vectors = {f.name for f in meta.collection_schema().fields if f.dtype.is_vector}
     return next((i.field_name for i in meta.indexes if i.field_name in vectors), None)
@@ -64,6 +73,7 @@ def _indexed_vector_field(meta: CollectionMeta) -> str | None:
 class CatalogOperations(EngineState):
     # --- databases --------------------------------------------------------------------
     def create_database(self, name: str, properties: Mapping[str, str] | None = None) -> None:
+        check_timezone_properties(properties)
         with self.catalog.lock:
             if name in self.catalog.databases:
                 raise AlreadyExistsError(f"database already exist: {name}", code=65535)
@@ -94,6 +104,7 @@ class CatalogOperations(EngineState):
         return DatabaseInfo(db.name, db.database_id, dict(db.properties), db.created_timestamp)
 
     def alter_database_properties(self, name: str, properties: Mapping[str, str]) -> None:
+        check_timezone_properties(properties)
         with self.catalog.lock:
             self._db(name).properties.update(_props(properties))
             self.catalog.save()
@@ -126,6 +137,7 @@ class CatalogOperations(EngineState):
         check_query_mode_properties(properties)
         check_ttl_properties(properties)
         check_isolation_properties(properties, validated, name)
+        check_timezone_properties(properties)
         for text_field in validated.fields:
             if text_field.enable_analyzer or text_field.enable_match:
                 # Milvus builds the analyzer at create: bad params fail here, not on
@@ -175,7 +187,7 @@ class CatalogOperations(EngineState):
                 num_shards=max(1, int(num_shards or 1)),
                 num_partitions=count,
                 consistency_level=level,
-                properties=_props(properties),
+                properties=_with_database_timezone(_props(properties), database),
                 created_timestamp=now,
                 update_timestamp=now,
                 partitions=partitions,
@@ -292,6 +304,7 @@ class CatalogOperations(EngineState):
     ) -> None:
         check_query_mode_properties(properties)
         check_ttl_properties(properties)
+        check_timezone_properties(properties)
         with self.catalog.lock:
             meta = self._meta(db, name)
             check_query_mode_change(properties, _has_vector_index(meta))

@@ -36,6 +36,7 @@ from elanus.engine.segment import column_of_nulls
 from elanus.engine.snapshot import Snapshot
 from elanus.engine.state import EngineState
 from elanus.engine.timestamps import read_timestamp
+from elanus.engine.timezones import in_zone, resolve_timezone
 from elanus.errors import (
     CollectionNotLoaded,
     DataError,
@@ -450,6 +451,7 @@ class DataOperations(EngineState):
     def query(self, db: str, collection: str, request: QueryRequest) -> QueryResult:
         from elanus.engine.query import execute_query
 
+        zone = self._zone(db, collection, request.timezone)
         snap = self._snapshot_for(
             db,
             collection,
@@ -457,7 +459,18 @@ class DataOperations(EngineState):
             request.guarantee_timestamp,
             request.partition_names,
         )
-        return execute_query(snap, request)
+        return self.query_in_zone(snap, execute_query(snap, request), zone)
+
+    def _zone(self, db: str, collection: str, requested: str) -> str:
+        return resolve_timezone(requested, self._meta(db, collection).properties)
+
+    @staticmethod
+    def query_in_zone(snap: Snapshot, result: QueryResult, zone: str) -> QueryResult:
+        return replace(result, columns=in_zone(snap.schema, result.columns, zone))
+
+    @staticmethod
+    def search_in_zone(snap: Snapshot, result: SearchResults, zone: str) -> SearchResults:
+        return replace(result, fields=in_zone(snap.schema, result.fields, zone))
 
     def check_search_filters(self, db: str, collection: str, requests: list[SearchRequest]) -> None:
         """What the collection's settings require of a search's filters (isolation)."""
@@ -471,6 +484,7 @@ class DataOperations(EngineState):
         from elanus.engine.search import execute_search
 
         self.check_search_filters(db, collection, [request])
+        zone = self._zone(db, collection, request.timezone)
         snap = self._snapshot_for(
             db,
             collection,
@@ -481,8 +495,8 @@ class DataOperations(EngineState):
         if request.order_by:
             from elanus.engine.search_order import ordered_search
 
-            return ordered_search(snap, request, execute_search)
-        return execute_search(snap, request)
+            return self.search_in_zone(snap, ordered_search(snap, request, execute_search), zone)
+        return self.search_in_zone(snap, execute_search(snap, request), zone)
 
     def hybrid_search(
         self, db: str, collection: str, request: HybridSearchRequest
@@ -490,6 +504,7 @@ class DataOperations(EngineState):
         from elanus.engine.hybrid import execute_hybrid_search
 
         self.check_search_filters(db, collection, list(request.requests))
+        zone = self._zone(db, collection, "")
         snap = self._snapshot_for(
             db,
             collection,
@@ -497,4 +512,4 @@ class DataOperations(EngineState):
             request.guarantee_timestamp,
             request.partition_names,
         )
-        return execute_hybrid_search(snap, request)
+        return self.search_in_zone(snap, execute_hybrid_search(snap, request), zone)

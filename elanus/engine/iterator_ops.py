@@ -147,7 +147,9 @@ class IteratorOperations(DataOperations):
             )
             session.last_bound = page.last_bound
             session.ids_at_bound = list(page.ids_at_bound)
-        return token, page
+        zone = self._zone(db, collection, request.timezone)
+        results = self.search_in_zone(session.snapshot, page.results, zone)
+        return token, replace(page, results=results)
 
     def query_iterator_page(
         self, db: str, collection: str, request: QueryRequest
@@ -171,4 +173,5 @@ class IteratorOperations(DataOperations):
         page = execute_query(
             without_expired(snapshot, self.oracle.wall_ms()), replace(request, order_by_pk=True)
         )
-        return page, int(snapshot.timestamp)
+        zone = self._zone(db, collection, request.timezone)
+        return self.query_in_zone(snapshot, page, zone), int(snapshot.timestamp)

@@ -104,6 +104,8 @@ class QueryRequest:
     # GROUP BY fields of an aggregation query (aggregates such as ``sum(x)`` are
     # named in ``output_fields``).
     group_by_fields: list[str] | None = None
+    # The IANA zone TIMESTAMPTZ values are written in ("" : the collection's).
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ class SearchRequest:
     ranker: FunctionScoreSpec | None = None
     # ORDER BY as Milvus's ``order_by_fields`` spells it ("price:desc,meta[\"k\"]"), or "".
     order_by: str = ""
+    # The IANA zone TIMESTAMPTZ values are written in ("" : the collection's).
+    timezone: str = ""
 
 
 @dataclass(frozen=True)

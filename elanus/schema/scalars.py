@@ -285,8 +285,18 @@ def apply_nulls(f: FieldSchema, array: pa.Array) -> pa.Array:
 
 
 def timestamptz_text(values: pa.Array) -> pa.Array:
-    """TIMESTAMPTZ values as Milvus writes them: UTC ISO-8601 with a ``Z`` and the
-    microseconds without trailing zeros (``2025-01-01T00:00:00.5Z``); nulls stay null."""
+    """TIMESTAMPTZ values as Milvus writes them: ISO-8601 with the microseconds without
+    trailing zeros, in UTC with a ``Z`` (``2025-01-01T00:00:00.5Z``), or in the time zone
+    the array's type names with its offset (``2025-01-01T08:00:00.5+08:00``, ``Z`` where
+    the offset is zero, as Go writes it); nulls stay null."""
+    zone = getattr(values.type, "tz", None)
+    if zone not in (None, "UTC", "+00:00"):
+        local = values.cast(pa.timestamp("us", tz=zone))
+        text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")
+        text = pc.replace_substring_regex(
+            text, pattern=r"\.?0*([+-]\d{2})(\d{2})$", replacement=r"\1:\2"
+        )
+        return pc.replace_substring_regex(text, pattern=r"[+-]00:00$", replacement="Z")
     utc = values.cast(pa.timestamp("us", tz="UTC"))
     # Arrow's %S carries the fraction (six digits).
     text = pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ")

@@ -207,6 +207,7 @@ def _search_from_params(
         consistency_level=consistency[0],
         guarantee_timestamp=consistency[1],
         order_by=order_by,
+        timezone=params.get("timezone", ""),
     )
 
 
@@ -386,6 +387,7 @@ def query_from_proto(request: milvus_pb2.QueryRequest) -> QueryRequest:
         order_by=order_by,
         group_by_fields=[f for f in params.get("group_by_fields", "").split(",") if f.strip()]
         or None,
+        timezone=params.get("timezone", ""),
     )
 
 

@@ -194,3 +194,33 @@ def test_database_limits_and_deny_flags_hold(server: Any, client: Any) -> None:
     finally:
         scoped.close()
     client.drop_database("limited")
+
+
+def test_timestamptz_values_are_written_in_the_zone_asked_for(client: Any) -> None:
+    from pymilvus import DataType, MilvusException
+
+    schema = client.create_schema()
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)
+    schema.add_field("at", DataType.TIMESTAMPTZ)
+    index = client.prepare_index_params()
+    index.add_index("vector", index_type="FLAT", metric_type="L2")
+    client.create_collection(
+        "zoned", schema=schema, index_params=index, properties={"timezone": "Asia/Shanghai"}
+    )
+    client.insert("zoned", [{"id": 1, "vector": [1.0, 0.0], "at": "2025-01-01T00:00:00.25Z"}])
+    rows = client.query("zoned", filter="id == 1", output_fields=["at"])
+    assert rows[0]["at"] == "2025-01-01T08:00:00.25+08:00"
+    rows = client.query("zoned", filter="id == 1", output_fields=["at"], timezone="UTC")
+    assert rows[0]["at"] == "2025-01-01T00:00:00.25Z"
+    hits = client.search(
+        "zoned", [[1.0, 0.0]], limit=1, output_fields=["at"], timezone="America/New_York"
+    )
+    assert hits[0][0]["entity"]["at"] == "2024-12-31T19:00:00.25-05:00"
+    with pytest.raises(MilvusException) as info:
+        client.query("zoned", filter="id == 1", output_fields=["at"], timezone="Mars/Base")
+    assert info.value.code == 1100
+    assert "unknown or invalid IANA Time Zone ID: Mars/Base" in info.value.message
+    with pytest.raises(MilvusException, match="unknown or invalid IANA Time Zone ID: nowhere"):
+        client.alter_collection_properties("zoned", {"timezone": "nowhere"})
+    client.drop_collection("zoned")
