@@ -254,11 +254,16 @@ def _dense_from_proto(
     field = f"{dtype.name} field {name}" if name else f"{dtype.name} field"
     if dim <= 0:
         raise DataError(f"{field} data has no dim")
+    if dtype == DataType.BINARY_VECTOR and dim % 8:
+        raise DataError(f"{field} dim {dim} is not a multiple of 8")
     if dtype == DataType.FLOAT_VECTOR:
         flat = _floats_from_repeated(vectors.float_vector.data, "<f4")
     else:
         raw = getattr(vectors, _VECTOR_SLOTS[dtype])
-        flat = np.frombuffer(raw, dtype=dense_vector_numpy_dtype(dtype))
+        numpy_dtype = np.dtype(dense_vector_numpy_dtype(dtype))
+        if len(raw) % numpy_dtype.itemsize:
+            raise DataError(f"{field} data of {len(raw)} bytes is not a whole number of values")
+        flat = np.frombuffer(raw, dtype=numpy_dtype)
     width = dim // 8 if dtype == DataType.BINARY_VECTOR else dim
     if flat.size % width:
         raise DataError(

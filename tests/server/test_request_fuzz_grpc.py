@@ -96,6 +96,18 @@ def _unknown_array_type(request: object) -> None:
     fd.scalars.array_data.element_type = 201
 
 
+def _binary_vector_dim_4(request: object) -> None:
+    fd = next(f for f in request.fields_data if f.field_name == "vec")  # type: ignore[attr-defined]
+    fd.type = schema_pb2.BinaryVector
+    fd.vectors.binary_vector = b"\x01\x02"
+
+
+def _odd_float16_bytes(request: object) -> None:
+    fd = next(f for f in request.fields_data if f.field_name == "vec")  # type: ignore[attr-defined]
+    fd.type = schema_pb2.Float16Vector
+    fd.vectors.float16_vector = b"\x01\x02\x03"
+
+
 def _corrupt_placeholders(request: object) -> None:
     request.placeholder_group = b"\x0a\x03\x12\xff\xff"  # type: ignore[attr-defined]
 
@@ -134,6 +146,8 @@ DEFECTS: dict[str, tuple[str, Callable[[object], None]]] = {
     "array field holding timestamps": ("Upsert", _timestamp_array),
     "array field of an unknown element type": ("Insert", _unknown_array_type),
     "corrupt placeholder group": ("Search", _corrupt_placeholders),
+    "binary vectors of a dim that is not a multiple of 8": ("Upsert", _binary_vector_dim_4),
+    "float16 vectors in an odd number of bytes": ("Insert", _odd_float16_bytes),
     "query vectors of uneven sizes": ("Search", _uneven_vectors),
     "unknown placeholder type": ("Search", _unknown_placeholder_type),
     "template JSON with a surrogate": ("Query", _bad_template_json),
