@@ -18,7 +18,7 @@ from elanus.engine.requests import (
 )
 from elanus.engine.search_by_key import PrimaryKeyQueries
 from elanus.errors import DataError, ElanusError, NotSupportedError, ParameterError
-from elanus.schema import CollectionSchema, FieldSchema
+from elanus.schema import CollectionSchema, DataType, FieldSchema
 from elanus.server.convert_search import function_score_from_proto
 from elanus.server.rest_array_ops import apply_field_ops, field_ops
 from elanus.server.rest_body import (
@@ -309,6 +309,41 @@ def _refuse_chains(body: RestBody, hybrid: bool) -> None:
         raise NotSupportedError("not supported by Elanus: searchAggregation")
 
 
+def _typed_keys(schema: CollectionSchema, ids: list[Any]) -> list[Any]:
+    """``ids`` of a search by keys as the key's type, read as Milvus reads them:
+    an Int64 key from a whole number or its decimal text."""
+    pk = next(f for f in schema.fields if f.is_primary)
+    if pk.dtype != DataType.INT64:
+        for i, key in enumerate(ids):
+            if not isinstance(key, str):
+                raise ParameterError(
+                    f"invalid parameter, error: invalid id type at index {i}: expected string, "
+                    f"got {go_text(key)}"
+                )
+        return ids
+    out: list[Any] = []
+    for i, key in enumerate(ids):
+        if isinstance(key, bool):
+            raise ParameterError(
+                f"invalid parameter, error: invalid id type at index {i}: expected int64"
+            )
+        if isinstance(key, float) and key == int(key):
+            key = int(key)
+        elif isinstance(key, str):
+            try:
+                key = int(key, 10)
+            except ValueError:
+                raise ParameterError(
+                    f"invalid parameter, error: invalid int64 id at index {i}: {key}"
+                ) from None
+        if not isinstance(key, int):
+            raise ParameterError(
+                f"invalid parameter, error: invalid int64 id at index {i}: {go_text(key)}"
+            )
+        out.append(key)
+    return out
+
+
 def _one_search(
     schema: CollectionSchema, sub: RestBody, top: RestBody, params_key: str
 ) -> SearchRequest:
@@ -331,7 +366,7 @@ def _one_search(
     if ids:
         if not isinstance(ids, list):
             raise InvalidJson("can only accept json format request, error: ids must be a list")
-        queries: Any = PrimaryKeyQueries(tuple(ids))
+        queries: Any = PrimaryKeyQueries(tuple(_typed_keys(schema, ids)))
     else:
         queries = _vectors(schema, anns, data)
     group_by = sub.optional_text("groupingField") or None

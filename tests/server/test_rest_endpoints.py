@@ -89,6 +89,13 @@ def test_search_by_keys_and_several_queries_in_one_flat_list(
     )
     assert reply["code"] == 0 and reply["topks"] == [3, 3]
     assert [reply["data"][0]["id"], reply["data"][3]["id"]] == [4, 9]
+    as_text = post(
+        server, "entities/search", {"collectionName": books, "ids": ["4", 9.0], "limit": 3}
+    )
+    assert as_text["code"] == 0 and as_text["topks"] == [3, 3]
+    assert [h["id"] for h in as_text["data"]] == [h["id"] for h in reply["data"]]
+    bad_key = post(server, "entities/search", {"collectionName": books, "ids": ["x"], "limit": 3})
+    assert bad_key["code"] == 1100 and "invalid int64 id at index 0" in bad_key["message"]
     both = post(
         server, "entities/search", {"collectionName": books, "ids": [1], "data": [[0.0] * DIM]}
     )
