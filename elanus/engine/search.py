@@ -108,6 +108,8 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
         snap, compile_request_filter(snap, request.filter, request.filter_params)
     )
     masks = mask_null_vectors(snap, spec.field, masks)
+    if _ignores_growing(request.search_params):
+        masks = _sealed_only(snap, masks)
     if request.ranker is not None and spec.group_by_field is not None:
         raise ParameterError("a search with a rerank function does not support grouping")
     if spec.group_by_field is not None:
@@ -132,6 +134,21 @@ def execute_search(snapshot: Snapshot, request: SearchRequest) -> SearchResults:
     if null_queries is not None and null_queries.any():
         hits, topks, group_keys = _without_queries(hits, group_keys, null_queries, nq)
     return build_results(snap, spec, hits, topks, nq, output, group_keys)
+
+
+def _ignores_growing(params: Any) -> bool:
+    """Milvus's ``ignore_growing`` search setting (a bool, or its text)."""
+    value = (params or {}).get("ignore_growing")
+    return str(value).strip().lower() in ("true", "1") if value is not None else False
+
+
+def _sealed_only(snapshot: Snapshot, masks: SnapshotMasks) -> SnapshotMasks:
+    """The masks with every growing segment's rows left out (``ignore_growing``)."""
+    keep = [view.sealed for view in snapshot.segments]
+    return SnapshotMasks(
+        tuple(m if k else np.zeros_like(m) for m, k in zip(masks.masks, keep)),
+        tuple(c if k else 0 for c, k in zip(masks.counts, keep)),
+    )
 
 
 def _without_queries(

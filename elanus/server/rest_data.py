@@ -246,6 +246,8 @@ def _search_params(raw: Mapping[str, Any], metric: Any = None) -> dict[str, Any]
         raise ParameterError("searchParams.params must be a dict")
     inner = dict(inner_raw or {})
     for key, value in raw.items():
+        if key == "ignoreGrowing":  # Milvus's REST name for it
+            key = "ignore_growing"
         if key in ("metricType", "metric_type"):
             metric = metric or value
         elif key in _TOP_LEVEL_SEARCH_KEYS:

@@ -412,3 +412,16 @@ def test_partial_upsert_into_auto_id_collection_moves_the_row_to_a_new_key(
     assert new[0] != old[0]
     got = ok(server, "entities/query", {"collectionName": "ep_auto", "filter": "n == 0"})
     assert [(r["id"], r["title"]) for r in got] == [(new[0], "new")] and len(got[0]["v"]) == DIM
+
+
+def test_ignore_growing_leaves_unsealed_rows_out(server: ServerProcess) -> None:
+    name = "ep_growing"
+    ok(server, "collections/create", {"collectionName": name, "dimension": DIM})
+    rows = [{"id": i, "vector": v} for i, v in enumerate(vectors(5, 11))]
+    ok(server, "entities/insert", {"collectionName": name, "data": rows})
+    body = {"collectionName": name, "data": [vectors(1, 12)[0]], "limit": 3}
+    assert len(ok(server, "entities/search", body)) == 3
+    skipping = {**body, "searchParams": {"ignoreGrowing": True}}
+    assert ok(server, "entities/search", skipping) == []
+    ok(server, "collections/flush", {"collectionName": name})
+    assert len(ok(server, "entities/search", skipping)) == 3
