@@ -137,15 +137,7 @@ class SecurityMethods:
     # --- grants ----------------------------------------------------------------------------
     def _operate(self, grant: Grant, event: str) -> None:
         change = rbac.grant if event == "grant" else rbac.revoke
-        self._change(
-            event,
-            lambda s: change(s, grant),
-            role=grant.role,
-            object_type=grant.object_type,
-            object_name=grant.object_name,
-            db_name=grant.db_name,
-            privilege=grant.privilege,
-        )
+        self._change(event, lambda s: change(s, grant), **grant.details())
 
     def _v1(self, role: str, object_type: str, privilege: str, name: str, db: str | None) -> Grant:
         database = db or self._db or DEFAULT_DATABASE

@@ -35,6 +35,16 @@ class Grant:
     def key(self) -> tuple[str, str, str, str, str]:
         return (self.role, self.object_type, self.object_name, self.db_name, self.privilege)
 
+    def details(self) -> dict[str, str]:
+        """What the audit log records of a grant or revoke, on every front end alike."""
+        return {
+            "role": self.role,
+            "object_type": self.object_type,
+            "object_name": self.object_name,
+            "db_name": self.db_name,
+            "privilege": self.privilege,
+        }
+
 
 @dataclass(frozen=True)
 class RbacState:

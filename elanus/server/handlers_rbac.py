@@ -193,13 +193,7 @@ class SecurityHandlers:
 
     # --- grants --------------------------------------------------------------------------
     def _operate(self, call: Call, grant: Grant, kind: int) -> None:
-        details = {
-            "role": grant.role,
-            "object_type": grant.object_type,
-            "object_name": grant.object_name,
-            "db_name": grant.db_name,
-            "privilege": grant.privilege,
-        }
+        details = grant.details()
         if kind == milvus_pb2.Grant:
             self._change(call, "grant", lambda s: rbac.grant(s, grant), **details)
         elif kind == milvus_pb2.Revoke:

@@ -123,16 +123,7 @@ def drop_role(engine: EngineAPI, body: RestBody) -> Any:
 
 def _operate(engine: EngineAPI, grant: Grant, event: str) -> None:
     change = rbac.grant if event == "grant" else rbac.revoke
-    _change(
-        engine,
-        event,
-        lambda s: change(s, grant),
-        role=grant.role,
-        object_type=grant.object_type,
-        object_name=grant.object_name,
-        db_name=grant.db_name,
-        privilege=grant.privilege,
-    )
+    _change(engine, event, lambda s: change(s, grant), **grant.details())
 
 
 def _v1(engine: EngineAPI, body: RestBody) -> Grant:
