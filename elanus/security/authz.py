@@ -81,14 +81,21 @@ def authorize(
     )
 
 
+def _listing_roles(state: RbacState, user: str) -> set[str] | None:
+    """The roles whose grants decide what ``user`` sees listed; ``None`` where root
+    or an admin sees everything."""
+    if user == ROOT_USER:
+        return None
+    roles = set(state.roles_of(user))
+    return None if ADMIN_ROLE in roles else roles
+
+
 def visible_databases(state: RbacState, user: str) -> set[str] | None:
     """The databases ``user`` sees listed (``None``: all), as Milvus decides it:
     root and admin see all, others the databases their roles hold grants in
     (``public`` does not count)."""
-    if user == ROOT_USER:
-        return None
-    roles = set(state.roles_of(user))
-    if ADMIN_ROLE in roles:
+    roles = _listing_roles(state, user)
+    if roles is None:
         return None
     found: set[str] = set()
     for grant in state.grants:
@@ -103,10 +110,8 @@ def visible_collections(state: RbacState, user: str, db: str) -> set[str] | None
     """The collections of ``db`` that ``user`` sees listed (``None``: all): those
     its roles hold collection grants (or collection-level groups) on; ``All``
     on Global shows every one."""
-    if user == ROOT_USER:
-        return None
-    roles = set(state.roles_of(user))
-    if ADMIN_ROLE in roles:
+    roles = _listing_roles(state, user)
+    if roles is None:
         return None
     found: set[str] = set()
     for grant in state.grants:
