@@ -155,23 +155,12 @@ class SecurityHandlers:
     def OperateUserRole(self, request: milvus_pb2.OperateUserRoleRequest, call: Call) -> Any:
         user, role = request.username, request.role_name
         if request.type == milvus_pb2.AddUserToRole:
-            self._change(
-                call,
-                "grant_role",
-                lambda s: rbac.add_user_to_role(s, user, role),
-                target=user,
-                role=role,
-            )
+            event, change = "grant_role", rbac.add_user_to_role
         elif request.type == milvus_pb2.RemoveUserFromRole:
-            self._change(
-                call,
-                "revoke_role",
-                lambda s: rbac.remove_user_from_role(s, user, role),
-                target=user,
-                role=role,
-            )
+            event, change = "revoke_role", rbac.remove_user_from_role
         else:
             raise ParameterError(f"invalid operate user role type {request.type}")
+        self._change(call, event, lambda s: change(s, user, role), target=user, role=role)
 
     @rpc
     def SelectRole(self, request: milvus_pb2.SelectRoleRequest, call: Call) -> Any:
