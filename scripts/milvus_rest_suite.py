@@ -20,24 +20,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from milvus_suite import (  # noqa: E402 (the sibling script is imported by path)
     EXCLUDED_TAGS,
-    PLUGIN,
     ROOT,
     prepare_venv,
-    run_file,
+    prepare_work,
+    run_files,
+    save_results,
     start_server,
+    stop_server,
     tabulate,
     wait_for_port,
     write_section,
@@ -95,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     levels = args.levels.split(",")
     python = suite_venv(args.suite, args.venv)
-    work = Path(tempfile.mkdtemp(prefix="milvus-rest-suite-"))
-    shutil.copytree(args.suite, work, dirs_exist_ok=True)
-    ini = work / "pytest.ini"
-    ini.write_text(ini.read_text().replace("timeout_method = thread", "timeout_method = signal"))
-    (work / "elanus_suite_plugin.py").write_text(PLUGIN)
+    work = prepare_work(args.suite, "milvus-rest-suite-")
     files = args.files or sorted(
         p.name for p in (work / "testcases").glob("test_*.py") if p.name not in SKIPPED_FILES
     )
@@ -110,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         server, port, _, server_log = start_server(work)
         endpoint = f"http://127.0.0.1:{port}"
         wait_for_port(port)
-    results: dict[str, list[dict]] = {}
+    suite_args = ["--endpoint", endpoint]
+    if args.workers > 1:
+        suite_args += ["-n", str(args.workers)]
     try:
         for _ in range(100):
             if rest_answers(endpoint):
@@ -119,28 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"no REST v2 answer at {endpoint}", file=sys.stderr)
             return 1
-
-        def one(rel: str) -> list[dict]:
-            t0 = time.time()
-            suite_args = ["--endpoint", endpoint]
-            if args.workers > 1:
-                suite_args += ["-n", str(args.workers)]
-            rows = run_file(python, work, f"testcases/{rel}", suite_args, levels, args.timeout)
-            print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
-            return rows
-
-        # The suite's tests mostly wait (it sleeps around each call); files use
-        # collections of their own, so several can share the server.
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for rel, rows in zip(files, pool.map(one, files)):
-                results[rel] = rows
+        # The suite's tests mostly wait (it sleeps around each call), so --jobs pays.
+        results = run_files(
+            python, work, "testcases", files, suite_args, levels, args.timeout, args.jobs
+        )
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(30)
-            server_log.close()
-    (work / "all-results.json").write_text(json.dumps(results, indent=1))
-    print("raw results:", work / "all-results.json", flush=True)
+            stop_server(server, server_log)
+    save_results(work, results)
     table = tabulate(results, levels)
     skipped = ", ".join(f"`{name}` ({why})" for name, why in sorted(SKIPPED_FILES.items()))
     body = (

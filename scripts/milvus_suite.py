@@ -231,6 +231,50 @@ def run_file(
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
 
+def prepare_work(suite: Path, prefix: str) -> Path:
+    """A scratch copy of the suite that times tests out by signal and loads our plugin."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    shutil.copytree(suite, work, dirs_exist_ok=True)
+    ini = work / "pytest.ini"
+    ini.write_text(ini.read_text().replace("timeout_method = thread", "timeout_method = signal"))
+    (work / "elanus_suite_plugin.py").write_text(PLUGIN)
+    return work
+
+
+def run_files(
+    python: Path,
+    work: Path,
+    base: str,
+    files: list[str],
+    suite_args: list[str],
+    levels: list[str],
+    timeout: int,
+    jobs: int,
+) -> dict[str, list[dict]]:
+    """Each of ``files`` (under ``base``), ``jobs`` at a time: files use collections of
+    their own, so several can share the server."""
+
+    def one(rel: str) -> list[dict]:
+        t0 = time.time()
+        rows = run_file(python, work, f"{base}/{rel}", suite_args, levels, timeout)
+        print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
+        return rows
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return dict(zip(files, pool.map(one, files)))
+
+
+def stop_server(server: subprocess.Popen, log: IO[str]) -> None:
+    server.terminate()
+    server.wait(30)
+    log.close()
+
+
+def save_results(work: Path, results: dict[str, list[dict]]) -> None:
+    (work / "all-results.json").write_text(json.dumps(results, indent=1))
+    print("raw results:", work / "all-results.json", flush=True)
+
+
 def tabulate(results: dict[str, list[dict]], levels: list[str]) -> str:
     header = ["file"] + [f"{lv} {k}" for lv in levels for k in ("passed", "total")]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -306,11 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         levels = ["RBAC"]
         args.files = args.files or ["test_milvus_client_rbac.py"]
     python = prepare_venv(args.suite, args.venv)
-    work = Path(tempfile.mkdtemp(prefix="milvus-suite-"))
-    shutil.copytree(args.suite, work, dirs_exist_ok=True)
-    ini = work / "pytest.ini"
-    ini.write_text(ini.read_text().replace("timeout_method = thread", "timeout_method = signal"))
-    (work / "elanus_suite_plugin.py").write_text(PLUGIN)
+    work = prepare_work(args.suite, "milvus-suite-")
     if args.testcases:
         # Sub-folders too (async_milvus_client/); files with no L0 test are skipped
         # rather than collected for nothing.
@@ -324,38 +364,17 @@ def main(argv: list[str] | None = None) -> int:
         files = args.files or MILVUS_CLIENT_FILES
         base = "milvus_client"
     server, port, _, server_log = start_server(work, auth=args.auth)
-    results: dict[str, list[dict]] = {}
+    suite_args = ["--host", "127.0.0.1", "--port", str(port), "--uri", f"http://127.0.0.1:{port}"]
+    if args.auth:
+        suite_args += ["--user", "root", "--password", "Milvus", "--token", "root:Milvus"]
     try:
         wait_for_port(port)
-
-        def one(rel: str) -> list[dict]:
-            t0 = time.time()
-            suite_args = [
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--uri",
-                f"http://127.0.0.1:{port}",
-            ]
-            if args.auth:
-                suite_args += ["--user", "root", "--password", "Milvus", "--token", "root:Milvus"]
-            rows = run_file(python, work, f"{base}/{rel}", suite_args, levels, args.timeout)
-            print(f"{rel}: {len(rows)} reports in {time.time() - t0:.0f}s", flush=True)
-            return rows
-
-        # Files use collections of their own, so several can share the server.
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for rel, rows in zip(files, pool.map(one, files)):
-                results[rel] = rows
+        results = run_files(python, work, base, files, suite_args, levels, args.timeout, args.jobs)
         if server.poll() is not None:
             print("elanus serve exited; see", work / "server.log", file=sys.stderr)
     finally:
-        server.terminate()
-        server.wait(30)
-        server_log.close()
-    (work / "all-results.json").write_text(json.dumps(results, indent=1))
-    print("raw results:", work / "all-results.json", flush=True)
+        stop_server(server, server_log)
+    save_results(work, results)
     table = tabulate(results, levels)
     section = (
         "ORM-style testcases/ (L0)" if args.testcases else "MilvusClient tests (milvus_client/)"
