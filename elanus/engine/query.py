@@ -26,6 +26,7 @@ from elanus.engine.query_order import order_positions, parse_order_by
 from elanus.engine.requests import QueryRequest, QueryResult
 from elanus.engine.snapshot import Snapshot
 from elanus.errors import ParameterError
+from elanus.schema import DataType
 
 __all__ = ["MAX_QUERY_WINDOW", "execute_query", "matching_primary_keys", "matching_positions"]
 
@@ -132,9 +133,28 @@ def _masks_of(snapshot: Snapshot, plan: Any | None, ids: list[Any] | None) -> Sn
     masks = snapshot_masks(snapshot, plan)
     if ids is None:
         return masks
-    by_ids = snapshot_masks(snapshot, _IdsPlan(list(ids)))
+    by_ids = snapshot_masks(snapshot, _IdsPlan(_checked_keys(snapshot, list(ids))))
     combined = tuple(a & b for a, b in zip(masks.masks, by_ids.masks))
     return SnapshotMasks(combined, tuple(int(np.count_nonzero(m)) for m in combined))
+
+
+def _checked_keys(snapshot: Snapshot, keys: list[Any]) -> list[Any]:
+    """Primary keys of a lookup, each of the key's own type: a key of another type
+    can match no row, and Milvus refuses it rather than answering nothing."""
+    pk = snapshot.schema.primary_field
+    want_int = pk.dtype == DataType.INT64
+    for i, key in enumerate(keys):
+        if want_int:
+            fits = isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_))
+        else:
+            fits = isinstance(key, str)
+        if not fits:
+            raise ParameterError(
+                f"invalid parameter, error: invalid id type at index {i}: expected "
+                f"{'int64' if want_int else 'string'} for primary key {pk.name!r}, "
+                f"got {type(key).__name__} {key!r}"
+            )
+    return keys
 
 
 class _IdsPlan:

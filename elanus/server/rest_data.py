@@ -234,7 +234,7 @@ def get(engine: EngineAPI, body: RestBody) -> list[dict[str, Any]]:
             "missing required parameters, error: Key: 'id' "
             "Error:Field validation for 'id' failed on the 'required' tag"
         )
-    return _query(engine, body, ids)
+    return _query(engine, body, _typed_keys(_schema(engine, body), ids))
 
 
 def _search_params(raw: Mapping[str, Any], metric: Any = None) -> dict[str, Any]:
