@@ -29,17 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from milvus_suite import (  # noqa: E402 (the sibling script is imported by path)
-    EXCLUDED_TAGS,
     ROOT,
     prepare_venv,
     prepare_work,
+    publish,
     run_files,
     save_results,
     start_server,
     stop_server,
-    tabulate,
     wait_for_port,
-    write_section,
 )
 
 # Files that need services outside Milvus: MinIO (import jobs), external tables,
@@ -124,15 +122,15 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             stop_server(server, server_log)
     save_results(work, results)
-    table = tabulate(results, levels)
     skipped = ", ".join(f"`{name}` ({why})" for name, why in sorted(SKIPPED_FILES.items()))
-    body = (
-        f"Run {time.strftime('%Y-%m-%d')} with `python scripts/milvus_rest_suite.py`, suite at "
-        f"commit 88f357a34558, excluding tags {', '.join(sorted(EXCLUDED_TAGS))} and the files "
-        f"{skipped}. A test counts as passed when none of its phases failed.\n\n{table}\n"
+    publish(
+        args.output,
+        SECTION,
+        "scripts/milvus_rest_suite.py",
+        results,
+        levels,
+        f" and the files {skipped}",
     )
-    write_section(args.output, SECTION, body)
-    print(table)
     return 0
 
 

@@ -321,6 +321,26 @@ def write_section(output: Path, section: str, body: str) -> None:
     output.write_text(text)
 
 
+def publish(
+    output: Path,
+    section: str,
+    command: str,
+    results: dict[str, list[dict]],
+    levels: list[str],
+    also_left_out: str = "",
+) -> None:
+    """The per-file table, printed and written as ``section`` of ``output`` with how
+    it was run (``command``) and what was left out."""
+    table = tabulate(results, levels)
+    body = (
+        f"Run {time.strftime('%Y-%m-%d')} with `python {command}`, suite at commit 88f357a34558, "
+        f"excluding tags {', '.join(sorted(EXCLUDED_TAGS))}{also_left_out}. A test counts as "
+        f"passed when none of its phases failed.\n\n{table}\n"
+    )
+    write_section(output, section, body)
+    print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -375,20 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_server(server, server_log)
     save_results(work, results)
-    table = tabulate(results, levels)
     section = (
         "ORM-style testcases/ (L0)" if args.testcases else "MilvusClient tests (milvus_client/)"
     )
     if args.auth:
         section = "RBAC tests (milvus_client/, tag RBAC, server with --auth)"
-    body = (
-        f"Run {time.strftime('%Y-%m-%d')} with `python scripts/milvus_suite.py"
-        f"{' --testcases' if args.testcases else ''}{' --auth' if args.auth else ''}`, suite at commit 88f357a34558, excluding tags "
-        f"{', '.join(sorted(EXCLUDED_TAGS))}. A test counts as passed when none of its phases failed.\n\n"
-        f"{table}\n"
-    )
-    write_section(args.output, section, body)
-    print(table)
+    command = "scripts/milvus_suite.py" + " --testcases" * args.testcases + " --auth" * args.auth
+    publish(args.output, section, command, results, levels)
     return 0
 
 
