@@ -17,7 +17,13 @@ from elanus.engine.requests import (
     SearchRequest,
 )
 from elanus.engine.search_by_key import PrimaryKeyQueries
-from elanus.errors import DataError, ElanusError, NotSupportedError, ParameterError
+from elanus.errors import (
+    DataError,
+    ElanusError,
+    FieldNotFound,
+    NotSupportedError,
+    ParameterError,
+)
 from elanus.schema import CollectionSchema, DataType, FieldSchema
 from elanus.server.convert_search import function_score_from_proto
 from elanus.server.rest_array_ops import apply_field_ops, field_ops
@@ -268,7 +274,10 @@ def _search_params(raw: Mapping[str, Any], metric: Any = None) -> dict[str, Any]
 
 def _anns_field(schema: CollectionSchema, name: str) -> FieldSchema | None:
     if name:
-        return schema.get(name)
+        field = schema.get(name)
+        if field is None or not field.dtype.is_vector:
+            raise FieldNotFound(f"cannot find a vector field: field not found[field={name}]")
+        return field
     vectors = schema.vector_fields
     return vectors[0] if len(vectors) == 1 else None
 
@@ -415,7 +424,12 @@ def search(engine: EngineAPI, body: RestBody) -> Reply:
 def _ranker(raw: Any) -> RankerSpec:
     if not isinstance(raw, Mapping) or not raw.get("strategy"):
         raise ParameterError("rerank must be an object naming its strategy (rrf or weighted)")
-    return RankerSpec(kind=str(raw["strategy"]).lower(), params=dict(raw.get("params") or {}))
+    params = raw.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise InvalidJson(
+            "can only accept json format request, error: rerank params must be an object"
+        )
+    return RankerSpec(kind=str(raw["strategy"]).lower(), params=dict(params))
 
 
 @endpoint("entities/hybrid_search", "entities/advanced_search")

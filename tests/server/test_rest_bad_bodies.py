@@ -35,8 +35,8 @@ def mixed(server: ServerProcess) -> str:
     return "bad_bodies"
 
 
-def _refused(reply: dict[str, object], *words: str) -> None:
-    assert reply["code"] in (1100, 1801, 1802), reply
+def _refused(reply: dict[str, object], *words: str, code: int | None = None) -> None:
+    assert reply["code"] in ((code,) if code else (1100, 1801, 1802)), reply
     for word in words:
         assert word in str(reply["message"]), reply
 
@@ -54,3 +54,41 @@ def test_get_with_text_that_is_not_a_number_on_an_int64_key_is_refused(
     reply = post(server, "entities/get", {"collectionName": mixed, "id": [1, "x"]})
     _refused(reply, "x")
     assert ok(server, "entities/get", {"collectionName": mixed, "id": [1, "2"]})
+
+
+def test_hybrid_search_rerank_params_must_be_an_object(
+    server: ServerProcess, mixed: str
+) -> None:
+    leg = {"data": vectors(1, 5), "annsField": "vec", "limit": 2}
+    for params in ([1, 2], "k", 5):
+        reply = post(
+            server,
+            "entities/hybrid_search",
+            {
+                "collectionName": mixed,
+                "search": [leg],
+                "rerank": {"strategy": "rrf", "params": params},
+            },
+        )
+        _refused(reply, "params")
+
+
+def test_search_on_a_field_that_is_not_a_vector_is_refused_naming_it(
+    server: ServerProcess, mixed: str
+) -> None:
+    one = post(
+        server,
+        "entities/search",
+        {"collectionName": mixed, "data": vectors(1, 5), "annsField": "meta", "limit": 2},
+    )
+    _refused(one, "meta", "cannot find a vector field", code=1700)
+    hybrid = post(
+        server,
+        "entities/hybrid_search",
+        {
+            "collectionName": mixed,
+            "search": [{"data": vectors(1, 5), "annsField": "meta", "limit": 2}],
+            "rerank": {"strategy": "rrf", "params": {"k": 10}},
+        },
+    )
+    _refused(hybrid, "meta", "cannot find a vector field", code=1700)
