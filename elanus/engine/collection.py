@@ -439,6 +439,9 @@ class CollectionData:
         those that still hide a row there: the rest went with the rows compaction dropped.
         """
         with self.write_lock:
+            if self.store.destroyed:
+                self.store.remove_leftovers()  # dropped while the compaction ran
+                return
             gone = {s.segment_id for s in removed}
             if not gone.issubset({s.segment_id for s in self.sealed}):
                 self.store.remove_segments(added)  # the collection changed under the compaction

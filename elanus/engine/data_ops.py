@@ -353,9 +353,25 @@ class DataOperations(EngineState):
 
         def job() -> None:
             try:
+                if data.store.destroyed:
+                    log.debug("compaction %d abandoned: collection %s was dropped", cid, collection)
+                    return
                 run_compaction(data, self.options.compact_min_rows)
+                if data.store.destroyed:
+                    log.debug("compaction %d abandoned: collection %s was dropped", cid, collection)
+                    return
                 self._after_seal(data)
             except Exception as exc:
+                if data.store.destroyed:
+                    # the drop removed the files this job was reading or writing
+                    data.store.remove_leftovers()
+                    log.debug(
+                        "compaction %d abandoned: collection %s was dropped (%s)",
+                        cid,
+                        collection,
+                        exc,
+                    )
+                    return
                 if not self.options.background:
                     raise
                 # nobody waits on a background job: say it here; the segments stay as they were

@@ -231,6 +231,9 @@ class IndexOperations(EngineState):
         if store.manifest.segment(seg.segment_id) is None:
             return  # not committed yet, or compacted away
         with data.write_lock:
+            if store.destroyed:
+                log.debug("index %s not saved: its collection was dropped", index_name)
+                return
             try:
                 if store.forget_index(seg.segment_id, index_name):
                     store.commit_checksums()
@@ -244,10 +247,19 @@ class IndexOperations(EngineState):
             ):
                 _, checksums = store.save_index(seg.segment_id, index_name, index)
                 with data.write_lock:
+                    if store.destroyed:
+                        # dropped while the files were written: they recreated its directory
+                        store.remove_leftovers()
+                        log.debug("index %s not saved: its collection was dropped", index_name)
+                        return
                     if store.manifest.segment(seg.segment_id) is not None:
                         store.record_index(seg.segment_id, index_name, checksums)
                         store.commit_checksums()
         except (StorageError, RuntimeError) as exc:
+            if store.destroyed:
+                store.remove_leftovers()
+                log.debug("index %s not saved: its collection was dropped (%s)", index_name, exc)
+                return
             # Index files are a cache of the segment: on a full or read-only disk the
             # built index still serves from memory, and the next open builds it again.
             # (FAISS reports a failed write as RuntimeError, with the errno's text.)

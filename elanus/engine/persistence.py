@@ -153,6 +153,8 @@ class CollectionStorage:
         self._checksums: dict[int, dict[str, str]] = {}
         self._deletes_files: dict[int, str] = {}
         self._stale_files: list[str] = []
+        # set by destroy: a background job still holding this store must write nothing
+        self.destroyed = False
         if existing and not fs.exists(self.directory):
             self._problem(f"collection directory {self.directory} is missing: its data is lost")
         fs.mkdirs(self.segments_dir)
@@ -536,8 +538,15 @@ class CollectionStorage:
         self.wal.close()
 
     def destroy(self) -> None:
+        self.destroyed = True
         self.wal.close()
         self.fs.delete_dir(self.directory)
+
+    def remove_leftovers(self) -> None:
+        """After ``destroy``: delete what a background job that was already running
+        wrote meanwhile (its writes recreate the directory)."""
+        if self.destroyed and self.fs.exists(self.directory):
+            self.fs.delete_dir(self.directory)
 
 
 def index_checksums(recorded: Mapping[str, str], index_name: str) -> dict[str, str]:
