@@ -18,17 +18,26 @@ import numpy as np
 
 from elanus.engine.snapshot import SegmentView, Snapshot
 from elanus.engine.timestamps import compose_timestamp
-from elanus.errors import ParameterError
+from elanus.errors import NotSupportedError, ParameterError
 
 __all__ = ["MAX_TTL_SECONDS", "TTL_KEY", "check_ttl_properties", "ttl_ms", "without_expired"]
 
 TTL_KEY = "collection.ttl.seconds"
+# Milvus's per-entity TTL (rows expire at the time a TIMESTAMPTZ field holds): refused
+# rather than stored, since nothing here would expire those rows.
+ENTITY_TTL_KEY = "ttl_field"
 # A century, Milvus's upper bound; -1 and 0 mean rows never expire.
 MAX_TTL_SECONDS = 3_155_760_000
 
 
 def check_ttl_properties(properties: Mapping[str, object] | None) -> None:
-    """Refuse a TTL that is not a whole number of seconds in [-1, a century]."""
+    """Refuse a TTL that is not a whole number of seconds in [-1, a century], and a
+    per-entity TTL field."""
+    if properties and ENTITY_TTL_KEY in properties:
+        raise NotSupportedError(
+            "not supported by Elanus: per-entity TTL (property ttl_field); "
+            "collection.ttl.seconds expires rows a fixed time after their write"
+        )
     if not properties or TTL_KEY not in properties:
         return
     raw = str(properties[TTL_KEY]).strip()
