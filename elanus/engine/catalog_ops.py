@@ -14,7 +14,11 @@ from elanus.engine.api import (
     LoadState,
     PartitionInfo,
 )
-from elanus.engine.database_settings import check_collection_limit
+from elanus.engine.database_settings import (
+    check_collection_limit,
+    check_database_properties,
+    load_replica_number,
+)
 from elanus.engine.expiry import check_ttl_properties
 from elanus.engine.functions import field_analyzer
 from elanus.engine.integrity import STATUS_PROPERTY, storage_status
@@ -74,6 +78,7 @@ class CatalogOperations(EngineState):
     # --- databases --------------------------------------------------------------------
     def create_database(self, name: str, properties: Mapping[str, str] | None = None) -> None:
         check_timezone_properties(properties)
+        check_database_properties(properties)
         with self.catalog.lock:
             if name in self.catalog.databases:
                 raise AlreadyExistsError(f"database already exist: {name}", code=65535)
@@ -105,6 +110,7 @@ class CatalogOperations(EngineState):
 
     def alter_database_properties(self, name: str, properties: Mapping[str, str]) -> None:
         check_timezone_properties(properties)
+        check_database_properties(properties)
         with self.catalog.lock:
             self._db(name).properties.update(_props(properties))
             self.catalog.save()
@@ -384,7 +390,7 @@ class CatalogOperations(EngineState):
         with self.catalog.lock:
             meta = self._meta(db, name)
             _require_vector_indexes(meta)
-            fields = self._check_load(meta, load_fields, skip_load_dynamic_field, replica_number)
+            fields = self._check_load(db, meta, load_fields, skip_load_dynamic_field, replica_number)
             meta.loaded = True
             for p in meta.partitions:
                 p.loaded = True
@@ -392,12 +398,14 @@ class CatalogOperations(EngineState):
 
     def _check_load(
         self,
+        db: str,
         meta: CollectionMeta,
         load_fields: list[str] | None,
         skip_dynamic: bool,
         replica_number: int | None,
     ) -> LoadFields:
-        check_replica_number(replica_number)
+        properties = self._db(db).properties
+        check_replica_number(load_replica_number(replica_number, properties))
         return check_load_fields(meta.collection_schema(), load_fields, skip_dynamic)
 
     def _apply_load_fields(self, meta: CollectionMeta, fields: LoadFields) -> None:
@@ -493,7 +501,7 @@ class CatalogOperations(EngineState):
             if meta.collection_schema().partition_key_field is not None:
                 raise ParameterError("disable load partitions if partition key mode is used")
             _require_vector_indexes(meta)
-            fields = self._check_load(meta, load_fields, skip_load_dynamic_field, replica_number)
+            fields = self._check_load(db, meta, load_fields, skip_load_dynamic_field, replica_number)
             # Every name is resolved before any is loaded: a bad name changes nothing.
             for part in [self._partition(meta, name) for name in partitions]:
                 part.loaded = True

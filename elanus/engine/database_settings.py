@@ -3,6 +3,8 @@
 - ``database.max.collections``: a collection created beyond it is refused (102).
 - ``database.force.deny.writing``: inserts, upserts and deletes are refused.
 - ``database.force.deny.reading``: searches and queries (get, iterators) are refused.
+- ``database.replica.number``: the replica count of a load that names none; it must be
+  an integer, checked when it is set.
 
 Milvus enforces the two deny flags through its quota centre, a few seconds after the
 property changes; here they hold from the next request. Values are read as Milvus
@@ -19,8 +21,11 @@ __all__ = [
     "DENY_READING_KEY",
     "DENY_WRITING_KEY",
     "MAX_COLLECTIONS_KEY",
+    "REPLICA_NUMBER_KEY",
     "QuotaExceeded",
     "check_collection_limit",
+    "check_database_properties",
+    "load_replica_number",
     "check_reading_allowed",
     "check_writing_allowed",
 ]
@@ -28,6 +33,7 @@ __all__ = [
 MAX_COLLECTIONS_KEY = "database.max.collections"
 DENY_WRITING_KEY = "database.force.deny.writing"
 DENY_READING_KEY = "database.force.deny.reading"
+REPLICA_NUMBER_KEY = "database.replica.number"
 # Milvus's default quotaAndLimits.limits.maxCollectionNumPerDB.
 DEFAULT_MAX_COLLECTIONS = 65536
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -77,3 +83,27 @@ def check_collection_limit(database: str, properties: Mapping[str, str], count: 
             f"exceeded the limit number of collections[dbName={database}][limit={limit}]",
             code=102,
         )
+
+
+def _replica_number(raw: object) -> int | None:
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        return None
+
+
+def check_database_properties(properties: Mapping[str, object] | None) -> None:
+    """Refuse a database property value that could never take effect."""
+    raw = (properties or {}).get(REPLICA_NUMBER_KEY)
+    if raw is not None and _replica_number(raw) is None:
+        raise ParameterError(
+            f"invalid database property: [key={REPLICA_NUMBER_KEY}] [value={raw}]"
+        )
+
+
+def load_replica_number(requested: int | None, properties: Mapping[str, str]) -> int | None:
+    """The replica count a load asks for: its own when positive, else its database's."""
+    if requested is not None and requested > 0:
+        return requested
+    raw = properties.get(REPLICA_NUMBER_KEY)
+    return requested if raw is None else _replica_number(raw)

@@ -1,4 +1,4 @@
-"""Database properties: a collection limit, and writes or reads denied by flag."""
+"""Database properties: a collection limit, deny flags and the default replica count."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from elanus.engine.engine import Engine
-from elanus.engine.requests import QueryRequest, SearchRequest
+from elanus.engine.requests import IndexSpec, QueryRequest, SearchRequest
 from elanus.errors import ElanusError, ParameterError
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -34,6 +34,39 @@ def test_a_database_holds_at_most_its_max_collections(tmp_path: Path) -> None:
             e.create_collection("d", "e", simple_schema())
         e.drop_database_properties("d", ["database.max.collections"])
         e.create_collection("d", "e", simple_schema())
+
+
+def test_database_replica_number_is_the_default_for_loads(tmp_path: Path) -> None:
+    flat = [IndexSpec("vec", "FLAT", "vec", "L2")]
+    with Engine.open(str(tmp_path)) as e:
+        e.create_database("d", {"database.replica.number": "2"})
+        e.create_collection("d", "c", simple_schema(), indexes=flat)
+        e.release_collection("d", "c")
+        for default in (None, 0, -1):
+            with pytest.raises(ElanusError, match="when load 2 replica count") as info:
+                e.load_collection("d", "c", replica_number=default)
+            assert info.value.code == 65535
+        with pytest.raises(ElanusError, match="when load 2 replica count"):
+            e.load_partitions("d", "c", ["_default"])
+        assert e.get_load_state("d", "c") == "NotLoad"
+        e.load_collection("d", "c", replica_number=1)  # a load's own count wins
+        e.release_collection("d", "c")
+        e.alter_database_properties("d", {"database.replica.number": "1"})
+        e.load_collection("d", "c")
+        assert e.get_load_state("d", "c") == "Loaded"
+        e.create_collection("default", "c", simple_schema(), indexes=flat)
+        e.release_collection("default", "c")
+        e.load_collection("default", "c")  # other databases unaffected
+        for bad in ("two", "1.5", ""):
+            with pytest.raises(
+                ParameterError,
+                match=rf"invalid database property: \[key=database.replica.number\] \[value={bad}\]",
+            ):
+                e.alter_database_properties("d", {"database.replica.number": bad})
+        with pytest.raises(ParameterError, match="invalid database property"):
+            e.create_database("x", {"database.replica.number": "many"})
+        assert "x" not in e.list_databases()
+        assert e.describe_database("d").properties["database.replica.number"] == "1"
 
 
 def _search(e: Engine, db: str) -> None:
