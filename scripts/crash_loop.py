@@ -42,6 +42,7 @@ from typing import Any
 from crash_writer import (
     COLLECTION,
     DataState,
+    apply_call,
     create_collection,
     embedded_writer,
     read_state,
@@ -102,11 +103,7 @@ def check_read(
     outcome = ""
     if in_flight is not None and in_flight.get("keys"):
         touched = set(in_flight["keys"])
-        for key in touched:
-            if in_flight["kind"] in ("insert", "upsert"):
-                after[key] = in_flight["version"]
-            else:
-                after.pop(key, None)
+        apply_call(after, in_flight)
         got = {k: seen.get(k) for k in touched}
         if got == {k: before.get(k) for k in touched}:
             outcome = "dropped"
@@ -200,11 +197,7 @@ def _embedded_cycle(
         elif msg["t"] == "ack":
             op = msg["op"]
             acked += 1
-            for key in op.get("keys", ()):
-                if op["kind"] in ("insert", "upsert"):
-                    model[key] = op["version"]
-                else:
-                    model.pop(key, None)
+            apply_call(model, op)
             in_flight = None
         elif msg["t"] == "error":
             problems.append(f"writer failed: {msg['error']}")
@@ -327,11 +320,7 @@ def _server_cycle(
                 in_flight = op
                 return
             acked += 1
-            for key in op.get("keys", ()):
-                if op["kind"] in ("insert", "upsert"):
-                    model[key] = op["version"]
-                else:
-                    model.pop(key, None)
+            apply_call(model, op)
             in_flight = None
 
         try:

@@ -17,6 +17,7 @@ __all__ = [
     "COLLECTION",
     "ENGINE_OPTIONS",
     "DataState",
+    "apply_call",
     "create_collection",
     "embedded_writer",
     "read_state",
@@ -125,12 +126,17 @@ def run_writer(
         report("begin", op)
         _call(client, op)
         report("ack", op)
-        for key in op.get("keys", ()):
-            if op["kind"] in ("insert", "upsert"):
-                state[key] = version
-            else:
-                state.pop(key, None)
+        apply_call(state, op)
         version += 1
+
+
+def apply_call(state: DataState, op: dict[str, Any]) -> None:
+    """Record in ``state`` what ``op`` does to the rows (calls without keys do nothing)."""
+    for key in op.get("keys", ()):
+        if op["kind"] in ("insert", "upsert"):
+            state[key] = op["version"]
+        else:
+            state.pop(key, None)
 
 
 def _call(client: Any, op: dict[str, Any]) -> None:
