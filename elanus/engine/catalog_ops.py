@@ -77,7 +77,6 @@ def _indexed_vector_field(meta: CollectionMeta) -> str | None:
 class CatalogOperations(EngineState):
     # --- databases --------------------------------------------------------------------
     def create_database(self, name: str, properties: Mapping[str, str] | None = None) -> None:
-        check_timezone_properties(properties)
         check_database_properties(properties)
         with self.catalog.lock:
             if name in self.catalog.databases:
@@ -109,7 +108,6 @@ class CatalogOperations(EngineState):
         return DatabaseInfo(db.name, db.database_id, dict(db.properties), db.created_timestamp)
 
     def alter_database_properties(self, name: str, properties: Mapping[str, str]) -> None:
-        check_timezone_properties(properties)
         check_database_properties(properties)
         with self.catalog.lock:
             self._db(name).properties.update(_props(properties))

@@ -5,6 +5,7 @@
 - ``database.force.deny.reading``: searches and queries (get, iterators) are refused.
 - ``database.replica.number``: the replica count of a load that names none; it must be
   an integer, checked when it is set.
+- ``timezone``: the zone a collection created without one takes (engine/timezones.py).
 
 Milvus enforces the two deny flags through its quota centre, a few seconds after the
 property changes; here they hold from the next request. Values are read as Milvus
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from elanus.engine.timezones import check_timezone_properties
 from elanus.errors import ElanusError, ParameterError
 
 __all__ = [
@@ -94,6 +96,7 @@ def _replica_number(raw: object) -> int | None:
 
 def check_database_properties(properties: Mapping[str, object] | None) -> None:
     """Refuse a database property value that could never take effect."""
+    check_timezone_properties(properties)
     raw = (properties or {}).get(REPLICA_NUMBER_KEY)
     if raw is not None and _replica_number(raw) is None:
         raise ParameterError(
