@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from elanus.errors import StorageError
+from elanus.server.listen import listen_socket
 from elanus.server.rest_app import rest_routes
 from elanus.server.rest_auth import RestAuthMiddleware
 from elanus.server.rpc import RpcStats
@@ -136,30 +137,8 @@ class HttpServer:
         self.port = port
 
     def _bind(self) -> socket.socket:
-        # Bound here, in the caller's thread, so a busy port is an error the caller
-        # sees rather than an exit inside uvicorn's thread.
-        if self._unix_path is not None:
-            family = socket.AF_UNIX
-        else:
-            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose
-        # proto says TCP, and without it a response written in two pieces waits
-        # ~40 ms for the client's delayed ACK.
-        proto = 0 if family == socket.AF_UNIX else socket.IPPROTO_TCP
-        sock = socket.socket(family, socket.SOCK_STREAM, proto)
-        try:
-            if self._unix_path is not None:
-                sock.bind(self._unix_path)
-            else:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((self._host, self.port))
-            sock.listen(1024)
-        except OSError as exc:
-            sock.close()
-            raise StorageError(
-                f"cannot listen on {self.address} (HTTP): address in use or invalid ({exc.strerror})"
-            ) from exc
-        return sock
+        address = self._unix_path or (self._host, self.port)
+        return listen_socket(address, f"{self.address} (HTTP)")
 
     def start(self, timeout: float = 10.0) -> None:
         """Listen, or raise ``StorageError`` if the port cannot be bound."""

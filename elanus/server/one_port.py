@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,25 +25,11 @@ from collections.abc import Callable
 
 from elanus.errors import StorageError
 from elanus.server import relay
+from elanus.server.listen import listen_socket
 
 __all__ = ["OnePortListener"]
 
 log = logging.getLogger("elanus.server")
-
-
-def _bind_tcp(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(1024)
-    except OSError as exc:
-        sock.close()
-        raise StorageError(
-            f"cannot listen on {host}:{port}: address in use or invalid ({exc.strerror})"
-        ) from exc
-    return sock
 
 
 class OnePortListener:
@@ -68,7 +53,7 @@ class OnePortListener:
     ) -> None:
         if pump not in relay.PUMPS:
             raise ValueError(f"unknown pump {pump!r}")
-        self._sock = _bind_tcp(host, port)
+        self._sock = listen_socket((host, port), f"{host}:{port}")
         self.port = int(self._sock.getsockname()[1])
         self._grpc_path = grpc_path
         self._http_path = http_path
