@@ -153,6 +153,37 @@ def test_an_isolated_search_must_pin_one_partition_key_value(client: Any) -> Non
     client.drop_collection("not_isolated")
 
 
+def test_a_databases_replica_number_is_the_default_for_its_loads(
+    server: Any, client: Any
+) -> None:
+    from pymilvus import MilvusClient, MilvusException
+
+    client.create_database("replicated", properties={"database.replica.number": 1})
+    scoped = MilvusClient(uri=server.uri, db_name="replicated")
+    try:
+        scoped.create_collection("c", dimension=2)  # loads with the database's count, 1
+        assert str(scoped.get_load_state("c")["state"]) == "Loaded"
+        scoped.release_collection("c")
+        client.alter_database_properties("replicated", {"database.replica.number": "2"})
+        with pytest.raises(MilvusException) as info:
+            scoped.load_collection("c")
+        assert info.value.code == 65535
+        assert "when load 2 replica count: service resource insufficient" in info.value.message
+        assert str(scoped.get_load_state("c")["state"]) == "NotLoad"
+        scoped.load_collection("c", replica_number=1)
+        assert str(scoped.get_load_state("c")["state"]) == "Loaded"
+        with pytest.raises(MilvusException) as info:
+            client.alter_database_properties("replicated", {"database.replica.number": "two"})
+        assert info.value.code == 1100
+        assert "invalid database property: [key=database.replica.number] [value=two]" in (
+            info.value.message
+        )
+        scoped.drop_collection("c")
+    finally:
+        scoped.close()
+    client.drop_database("replicated")
+
+
 def test_database_limits_and_deny_flags_hold(server: Any, client: Any) -> None:
     from pymilvus import MilvusClient, MilvusException
 
