@@ -12,6 +12,8 @@ import fcntl
 import os
 import struct
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,10 @@ _FS_IOC_SETFLAGS = 0x40086602
 _FS_IMMUTABLE_FL = 0x10
 
 
-def mount_tmpfs(where: Path, size: str) -> None:
+@contextmanager
+def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``where`` for the block; unmounted lazily
+    after, so any bind mount below goes with it. Skips the test without root."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     where.mkdir(parents=True, exist_ok=True)
@@ -39,6 +44,10 @@ def mount_tmpfs(where: Path, size: str) -> None:
     )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        unmount(where)
 
 
 def unmount(where: Path) -> None:

@@ -20,12 +20,11 @@ from small_disk import (
     contents,
     expect,
     make_collection,
-    mount_tmpfs,
     open_client,
     rows,
     searchable,
+    small_tmpfs,
     temp_leftovers,
-    unmount,
     wait_compaction,
 )
 
@@ -37,12 +36,8 @@ NO_SPACE = "no space left on device"
 
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "small"
-    mount_tmpfs(mnt, "4m")
-    try:
+    with small_tmpfs(tmp_path / "small", "4m") as mnt:
         yield mnt
-    finally:
-        unmount(mnt)
 
 
 def test_write_on_a_full_disk_fails_clearly_and_resumes(disk: Path) -> None:

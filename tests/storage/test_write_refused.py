@@ -18,11 +18,11 @@ from small_disk import (
     contents,
     expect,
     make_collection,
-    mount_tmpfs,
     open_client,
     rows,
     searchable,
     set_immutable,
+    small_tmpfs,
     unmount,
     wait_compaction,
 )
@@ -35,12 +35,8 @@ NOT_PERMITTED = "operation not permitted"
 
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "small"
-    mount_tmpfs(mnt, "16m")
-    try:
+    with small_tmpfs(tmp_path / "small", "16m") as mnt:
         yield mnt
-    finally:
-        unmount(mnt)  # lazily: any bind mount below goes with it
 
 
 def collection_dir(data: Path) -> Path:
