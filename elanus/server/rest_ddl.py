@@ -206,9 +206,18 @@ def get_load_state(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
     return data
 
 
+def _load_options(body: RestBody) -> dict[str, Any]:
+    """What a load asks for beyond its target, checked by the engine as over gRPC."""
+    return {
+        "load_fields": body.text_list("loadFields"),
+        "skip_load_dynamic_field": body.flag("skipLoadDynamicField"),
+        "replica_number": body.integer("replicaNumber", 0),
+    }
+
+
 @endpoint("collections/load")
 def load_collection(engine: EngineAPI, body: RestBody) -> None:
-    engine.load_collection(body.db, body.collection)
+    engine.load_collection(body.db, body.collection, **_load_options(body))
 
 
 @endpoint("collections/refresh_load")
@@ -311,7 +320,7 @@ def partition_stats(engine: EngineAPI, body: RestBody) -> dict[str, int]:
 @endpoint("partitions/load")
 def load_partitions(engine: EngineAPI, body: RestBody) -> None:
     names = body.text_list("partitionNames", required=True) or []
-    engine.load_partitions(body.db, body.collection, names)
+    engine.load_partitions(body.db, body.collection, names, **_load_options(body))
 
 
 @endpoint("partitions/release")

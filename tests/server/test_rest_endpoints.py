@@ -425,3 +425,23 @@ def test_ignore_growing_leaves_unsealed_rows_out(server: ServerProcess) -> None:
     assert ok(server, "entities/search", skipping) == []
     ok(server, "collections/flush", {"collectionName": name})
     assert len(ok(server, "entities/search", skipping)) == 3
+
+
+def test_load_takes_its_field_list_and_replica_count(server: ServerProcess, books: str) -> None:
+    target = {"collectionName": books}
+    no_key = post(server, "collections/load", {**target, "loadFields": ["v", "title"]})
+    assert no_key["code"] != 0 and "does not contain primary key field id" in no_key["message"]
+    unknown = post(server, "collections/load", {**target, "loadFields": ["id", "v", "nope"]})
+    assert unknown["code"] != 0 and "fieldName(nope) not found" in unknown["message"]
+    replicas = post(server, "collections/load", {**target, "replicaNumber": 2})
+    assert replicas["code"] != 0 and "service resource insufficient" in replicas["message"]
+    parts = {**target, "partitionNames": ["_default"], "replicaNumber": 2}
+    assert "service resource insufficient" in post(server, "partitions/load", parts)["message"]
+    wrong = post(server, "collections/load", {**target, "replicaNumber": "two"})
+    assert wrong["code"] != 0 and "replicaNumber" in wrong["message"]
+    listed = {**target, "loadFields": ["id", "v"], "skipLoadDynamicField": True, "replicaNumber": 1}
+    ok(server, "collections/load", listed)
+    # A field left out of the list is still answered, read from storage when asked for.
+    got = ok(server, "entities/query", {**target, "filter": "id == 3", "outputFields": ["title"]})
+    assert [r["title"] for r in got] == ["t3"]
+    ok(server, "collections/load", target)
