@@ -69,7 +69,7 @@ def apply_field_ops(
     ops: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """The rows with each op's field merged with its stored value."""
-    pk = next(f.name for f in schema.fields if f.is_primary)
+    pk = schema.primary_field.name
     keys = [row.get(pk) for row in rows if row.get(pk) is not None]
     stored: dict[Any, dict[str, Any]] = {}
     if keys:

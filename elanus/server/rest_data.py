@@ -113,7 +113,7 @@ def _columns(schema: CollectionSchema, rows: list[Mapping[str, Any]]) -> tuple[d
     try:
         columns, num_rows = columns_from_rows(schema, rows)
     except DataError as exc:
-        raise InvalidInsertData(f"fail to deal the insert data, error: {exc}") from None
+        raise _write_error(exc) from None
     return columns, num_rows
 
 
@@ -123,9 +123,7 @@ def _write_error(exc: DataError) -> ElanusError:
 
 
 def _keys(schema: CollectionSchema, ids: Any, allow_int64: bool) -> list[Any]:
-    pk = next((f for f in schema.fields if f.is_primary), None)
-    keys = list(ids)
-    return int64_text(pk, keys, allow_int64) if pk is not None else keys
+    return int64_text(schema.primary_field, list(ids), allow_int64)
 
 
 @endpoint("entities/insert")
@@ -323,8 +321,7 @@ def _refuse_chains(body: RestBody, hybrid: bool) -> None:
 def _typed_keys(schema: CollectionSchema, ids: list[Any]) -> list[Any]:
     """``ids`` of a search by keys as the key's type, read as Milvus reads them:
     an Int64 key from a whole number or its decimal text."""
-    pk = next(f for f in schema.fields if f.is_primary)
-    if pk.dtype != DataType.INT64:
+    if schema.primary_field.dtype != DataType.INT64:
         for i, key in enumerate(ids):
             if not isinstance(key, str):
                 raise ParameterError(

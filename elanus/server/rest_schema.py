@@ -417,14 +417,13 @@ def collection_json(
 ) -> dict[str, Any]:
     """``collections/describe``'s data."""
     schema = info.schema
-    pk = next((f for f in schema.fields if f.is_primary), None)
     outputs = set(schema.function_output_names)
     return {
         "collectionName": info.name,
         "collectionID": info.collection_id,
         "dbName": info.database,
         "description": schema.description,
-        "autoId": bool(pk is not None and pk.auto_id),
+        "autoId": schema.primary_field.auto_id,
         "enableDynamicField": schema.enable_dynamic_field,
         "fields": [_field_json(f, outputs) for f in schema.fields if not f.is_dynamic],
         "structFields": [],
