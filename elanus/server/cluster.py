@@ -21,12 +21,22 @@ from elanus.engine.api import DEFAULT_DATABASE, EngineAPI, LoadState
 __all__ = [
     "DEFAULT_RESOURCE_GROUP",
     "NODE_ID",
+    "collection_with_id",
     "loaded_collections",
     "system_info",
 ]
 
 DEFAULT_RESOURCE_GROUP = "__default_resource_group"
 NODE_ID = 1
+
+
+def collection_with_id(engine: EngineAPI, db: str, collection_id: int) -> str | None:
+    """The name of ``db``'s collection whose id is ``collection_id``, if any: the
+    replica and segment requests may name a collection by id alone."""
+    for name in engine.list_collections(db):
+        if engine.describe_collection(db, name).collection_id == collection_id:
+            return name
+    return None
 
 
 def loaded_collections(engine: EngineAPI) -> dict[str, int]:

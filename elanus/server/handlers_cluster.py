@@ -17,6 +17,7 @@ from elanus.errors import NotSupportedError, ParameterError
 from elanus.server.cluster import (
     DEFAULT_RESOURCE_GROUP,
     NODE_ID,
+    collection_with_id,
     loaded_collections,
     system_info,
 )
@@ -75,14 +76,7 @@ class ClusterHandlers:
         name = request.collection_name
         if not name:
             wanted = int(request.collectionID)
-            name = next(
-                (
-                    n
-                    for n in self.engine.list_collections(db)
-                    if self.engine.describe_collection(db, n).collection_id == wanted
-                ),
-                "",
-            )
+            name = collection_with_id(self.engine, db, wanted) or ""
             if not name:
                 raise ParameterError(f"collection not found[collection={wanted}]")
         info = self.engine.describe_collection(db, name)

@@ -13,7 +13,12 @@ from typing import Any
 
 from elanus.engine.api import EngineAPI
 from elanus.errors import NotSupportedError, ParameterError
-from elanus.server.cluster import DEFAULT_RESOURCE_GROUP, NODE_ID, loaded_collections
+from elanus.server.cluster import (
+    DEFAULT_RESOURCE_GROUP,
+    NODE_ID,
+    collection_with_id,
+    loaded_collections,
+)
 from elanus.server.rest_body import RestBody, endpoint
 
 __all__: list[str] = []
@@ -62,28 +67,28 @@ def describe_segments(engine: EngineAPI, body: RestBody) -> dict[str, Any]:
     collection_id = body.integer("collectionID", 0)
     wanted = {int(s) for s in body.get("segmentIDs", []) if isinstance(s, int)}
     db = body.db
+    name = collection_with_id(engine, db, collection_id)
+    if name is None:
+        return {"segmentInfos": []}
     infos: list[dict[str, Any]] = []
-    for name in engine.list_collections(db):
-        if engine.describe_collection(db, name).collection_id != collection_id:
+    for seg in engine.list_segments(db, name):
+        if wanted and seg.segment_id not in wanted:
             continue
-        for seg in engine.list_segments(db, name):
-            if wanted and seg.segment_id not in wanted:
-                continue
-            infos.append(
-                {
-                    "segmentID": seg.segment_id,
-                    "collectionID": seg.collection_id,
-                    "partitionID": seg.partition_id,
-                    "vChannel": f"elanus-dml_0_{seg.collection_id}v0",
-                    "numRows": seg.num_rows,
-                    "state": seg.state,
-                    "level": seg.level,
-                    "isSorted": False,
-                    "insertLogs": [],
-                    "deltaLogs": [],
-                    "statsLogs": [],
-                }
-            )
+        infos.append(
+            {
+                "segmentID": seg.segment_id,
+                "collectionID": seg.collection_id,
+                "partitionID": seg.partition_id,
+                "vChannel": f"elanus-dml_0_{seg.collection_id}v0",
+                "numRows": seg.num_rows,
+                "state": seg.state,
+                "level": seg.level,
+                "isSorted": False,
+                "insertLogs": [],
+                "deltaLogs": [],
+                "statsLogs": [],
+            }
+        )
     return {"segmentInfos": infos}
 
 
