@@ -32,7 +32,7 @@ from elanus.storage import (
 from elanus.storage.checksum import verify_file, verify_tree
 from elanus.storage.fs import join
 from elanus.storage.lost_found import list_lost_found
-from elanus.storage.segment_files import DELETES_FILE, check_segment, verify_segment
+from elanus.storage.segment_files import DELETES_FILE, check_segment
 from elanus.storage.wal import inspect_wal
 
 __all__ = ["DAMAGE", "NOTE", "UNVERIFIED", "CheckReport", "Finding", "check_data_dir"]
@@ -239,8 +239,10 @@ class _Checker:
         )
         verified = "segment.json" in entry.checksums
         try:
+            files = read_segment(
+                self.fs, path, record.schema, checksums=entry.checksums if verified else None
+            )
             if verified:
-                verify_segment(self.fs, path, entry.checksums)
                 if entry.deletes_file:
                     verify_file(
                         self.fs,
@@ -248,14 +250,14 @@ class _Checker:
                         entry.checksums.get(entry.deletes_file, ""),
                     )
             else:
-                check_segment(read_segment(self.fs, path, record.schema))
+                check_segment(files)
                 read_segment_deletes(self.fs, path, name=entry.deletes_file or DELETES_FILE)
                 self.add(
                     UNVERIFIED,
                     path,
                     f"{label}: written before checksums were kept; structure checked only",
                 )
-            rows = read_segment(self.fs, path, record.schema).num_rows
+            rows = files.num_rows
             if rows != entry.num_rows:
                 raise StorageError(
                     f"segment.json says {rows} rows, the manifest entry {entry.num_rows}"

@@ -341,9 +341,7 @@ class CollectionStorage:
     def _open_segment(self, entry: SegmentEntry, schema: CollectionSchema) -> SealedSegment:
         path = self.layout.resolve(self.collection_id, entry.path)
         verified = "segment.json" in entry.checksums
-        if verified:
-            verify_segment(self.fs, path, entry.checksums)
-        files = read_segment(self.fs, path, schema)
+        files = read_segment(self.fs, path, schema, checksums=entry.checksums if verified else None)
         if not verified:
             check_segment(files)
         if files.num_rows != entry.num_rows:

@@ -8,7 +8,7 @@ naming the file: a damaged file is an error, never a wrong answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "checksum_bytes",
     "checksum_file",
     "files_under",
+    "read_verified",
     "verify_file",
     "verify_tree",
 ]
@@ -63,11 +64,24 @@ def checksum_file(fs: FileSystem, path: str) -> FileChecksum:
 
 def verify_file(fs: FileSystem, path: str, expected: str | FileChecksum) -> None:
     """Raise ``StorageError`` naming ``path`` unless it is whole and matches ``expected``."""
+    _verified(fs, path, expected, fs.map_file)
+
+
+def read_verified(fs: FileSystem, path: str, expected: str | FileChecksum) -> bytes:
+    """The bytes of ``path``, checked as ``verify_file`` checks it (one read)."""
+    data: bytes = _verified(fs, path, expected, fs.read_bytes)
+    return data
+
+
+def _verified(
+    fs: FileSystem, path: str, expected: str | FileChecksum, read: Callable[[str], Any]
+) -> Any:
     want = FileChecksum.parse(expected) if isinstance(expected, str) else expected
     if want.algorithm != ALGORITHM:
         raise StorageError(f"{path}: checksum algorithm {want.algorithm} is not known here")
     try:
-        got = checksum_file(fs, path)
+        data = read(path)
+        got = checksum_bytes(data)
     except FileNotFoundError:
         raise StorageError(f"{path} is missing") from None
     except OSError as exc:
@@ -76,6 +90,7 @@ def verify_file(fs: FileSystem, path: str, expected: str | FileChecksum) -> None
         raise StorageError(f"{path} has {got.size} bytes, {want.size} were written")
     if got.digest != want.digest:
         raise StorageError(f"{path} fails its checksum (damaged since it was written)")
+    return data
 
 
 def files_under(fs: FileSystem, directory: str, prefix: str = "") -> list[str]:

@@ -37,7 +37,13 @@ from elanus.schema.arrow import arrow_type
 from elanus.schema.types import dense_vector_numpy_dtype, vector_row_width
 from elanus.schema.vector_validity import is_validity_column
 from elanus.storage.batch_codec import decode_column, encode_column
-from elanus.storage.checksum import FileChecksum, HashingSink, checksum_bytes, verify_file
+from elanus.storage.checksum import (
+    FileChecksum,
+    HashingSink,
+    checksum_bytes,
+    read_verified,
+    verify_file,
+)
 from elanus.storage.fs import FileSystem, join
 
 __all__ = [
@@ -202,15 +208,22 @@ def write_segment(
 
 
 def read_segment(
-    fs: FileSystem, path: str, schema: CollectionSchema, *, eager: bool = False
+    fs: FileSystem,
+    path: str,
+    schema: CollectionSchema,
+    *,
+    eager: bool = False,
+    checksums: Mapping[str, str] | None = None,
 ) -> SegmentData:
-    """Open a sealed segment. Columns load on first use (all at once with ``eager``)."""
-    try:
-        meta = SegmentMeta.from_json(json.loads(fs.read_bytes(join(path, _META_FILE))))
-    except FileNotFoundError:
-        raise StorageError(f"segment {path} not found (no {_META_FILE})") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StorageError(f"segment {path} has an unreadable {_META_FILE}: {exc}") from exc
+    """Open a sealed segment. Columns load on first use (all at once with ``eager``).
+    With ``checksums``, its files are verified first (as by ``verify_segment``)."""
+    if checksums is not None:
+        meta = verify_segment(fs, path, checksums)
+    else:
+        try:
+            meta = _parse_meta(path, fs.read_bytes(join(path, _META_FILE)))
+        except FileNotFoundError:
+            raise StorageError(f"segment {path} not found (no {_META_FILE})") from None
     if meta.format_version > FORMAT_VERSION:
         raise StorageError(f"segment {path} has format {meta.format_version}, newer than this")
     data = SegmentData(fs, path, schema, meta)
@@ -227,17 +240,26 @@ def segment_checksums(fs: FileSystem, path: str) -> dict[str, str]:
     return {**meta.checksums, _META_FILE: str(checksum_bytes(raw))}
 
 
-def verify_segment(fs: FileSystem, path: str, checksums: Mapping[str, str]) -> None:
+def _parse_meta(path: str, raw: bytes) -> SegmentMeta:
+    try:
+        return SegmentMeta.from_json(json.loads(raw))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"segment {path} has an unreadable {_META_FILE}: {exc}") from exc
+
+
+def verify_segment(fs: FileSystem, path: str, checksums: Mapping[str, str]) -> SegmentMeta:
     """Check every row-data file of a segment against ``checksums`` (as
-    ``segment_checksums`` gave them); ``StorageError`` names the first bad file."""
-    verify_file(fs, join(path, _META_FILE), checksums.get(_META_FILE, ""))
-    meta = SegmentMeta.from_json(json.loads(fs.read_bytes(join(path, _META_FILE))))
+    ``segment_checksums`` gave them); ``StorageError`` names the first bad file.
+    Returns the verified ``segment.json``."""
+    meta_path = join(path, _META_FILE)
+    meta = _parse_meta(path, read_verified(fs, meta_path, checksums.get(_META_FILE, "")))
     names = [_SCALAR_FILE, *(v.file for v in meta.vectors.values())]
     for name in names:
         expected = checksums.get(name)
         if expected is None:
             raise StorageError(f"segment {path}: no checksum recorded for {name}")
         verify_file(fs, join(path, name), expected)
+    return meta
 
 
 def check_segment(data: SegmentData) -> None:
