@@ -80,6 +80,24 @@ def mutual(tmp_path_factory: pytest.TempPathFactory, certs: Certs) -> Iterator[S
     proc.stop()
 
 
+def _client(proc: ServerProcess, certs: Certs, client_cert: bool = False) -> Any:
+    """pymilvus over TLS to ``proc``, with the client certificate for mutual TLS."""
+    from pymilvus import MilvusClient
+
+    if client_cert:
+        return MilvusClient(
+            uri=_uri(proc),
+            secure=True,
+            client_pem_path=certs.client_cert,
+            client_key_path=certs.client_key,
+            ca_pem_path=certs.ca,
+            server_name="localhost",
+        )
+    return MilvusClient(
+        uri=_uri(proc), secure=True, server_pem_path=certs.ca, server_name="localhost"
+    )
+
+
 def _round_trip(client: Any, name: str) -> None:
     client.create_collection(name, dimension=2)
     client.insert(name, [{"id": i, "vector": [float(i), 1.0]} for i in range(4)])
@@ -89,11 +107,7 @@ def _round_trip(client: Any, name: str) -> None:
 def test_pymilvus_with_the_server_certificate_talks_one_way_tls(
     one_way: ServerProcess, certs: Certs
 ) -> None:
-    from pymilvus import MilvusClient
-
-    client = MilvusClient(
-        uri=_uri(one_way), secure=True, server_pem_path=certs.ca, server_name="localhost"
-    )
+    client = _client(one_way, certs)
     try:
         _round_trip(client, "over_tls")
     finally:
@@ -132,9 +146,7 @@ def test_a_plaintext_client_is_told_to_use_tls_and_the_server_keeps_serving(
     assert reply.startswith(b"HTTP/1.1 400") and b"requires TLS" in reply
     assert any("requires TLS" in line for line in one_way.stderr)
     assert _https(one_way, certs, "/healthz") == "OK"
-    client = MilvusClient(
-        uri=_uri(one_way), secure=True, server_pem_path=certs.ca, server_name="localhost"
-    )
+    client = _client(one_way, certs)
     assert "over_tls" in client.list_collections()
     client.close()
 
@@ -142,16 +154,7 @@ def test_a_plaintext_client_is_told_to_use_tls_and_the_server_keeps_serving(
 def test_mutual_tls_admits_a_client_certificate_signed_by_the_ca(
     mutual: ServerProcess, certs: Certs
 ) -> None:
-    from pymilvus import MilvusClient
-
-    client = MilvusClient(
-        uri=_uri(mutual),
-        secure=True,
-        client_pem_path=certs.client_cert,
-        client_key_path=certs.client_key,
-        ca_pem_path=certs.ca,
-        server_name="localhost",
-    )
+    client = _client(mutual, certs, client_cert=True)
     try:
         _round_trip(client, "over_mtls")
     finally:
@@ -181,18 +184,9 @@ def test_mutual_tls_refuses_a_client_without_a_certificate(
 
 
 def test_tls_without_port_sharing_is_grpcio_alone(tmp_path: Path, certs: Certs) -> None:
-    from pymilvus import MilvusClient
-
     proc = start_server(tmp_path / "d", extra_args=[*_tls_args(certs, 2), "--no-rest-on-grpc-port"])
     try:
-        client = MilvusClient(
-            uri=_uri(proc),
-            secure=True,
-            client_pem_path=certs.client_cert,
-            client_key_path=certs.client_key,
-            ca_pem_path=certs.ca,
-            server_name="localhost",
-        )
+        client = _client(proc, certs, client_cert=True)
         assert client.list_collections() == []
         client.close()
     finally:
