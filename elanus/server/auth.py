@@ -143,8 +143,18 @@ class Doorkeeper:
             values.extend(chosen)
         return reply
 
+    @staticmethod
+    def audited(rpc: str) -> bool:
+        """Whether a success of ``rpc`` is recorded in the audit log."""
+        return rpc in _AUDITED_DROPS
+
     def audit_success(self, engine: EngineAPI, rpc: str, request: Any, user: str, db: str) -> None:
+        """Record a succeeded drop; ``request`` is the RPC's message or, from REST,
+        a dict of the same field names."""
         target = _AUDITED_DROPS.get(rpc)
         if target is not None:
-            name = getattr(request, target, "") if not isinstance(request, dict) else ""
+            if isinstance(request, dict):
+                name = request.get(target, "")
+            else:
+                name = getattr(request, target, "")
             engine.audit(rpc, user, database=db, name=_text(name or ""))

@@ -27,7 +27,6 @@ CALLER: ContextVar[str] = ContextVar("elanus_rest_caller", default="")
 
 _PREFIX = "/v2/vectordb/"
 _UNKNOWN = "(not in the privilege table)"
-_AUDITED_DROPS = {"collections/drop": "DropCollection", "databases/drop": "DropDatabase"}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -113,14 +112,14 @@ class RestAuthMiddleware:
         if not isinstance(payload, dict):
             payload = {}
         db = str(payload.get("dbName") or headers.get("db-name") or DEFAULT_DATABASE)
-        endpoint = path[len(_PREFIX) :]
-        rpc = REST_PRIVILEGES.get(endpoint, _UNKNOWN)
+        rpc = REST_PRIVILEGES.get(path[len(_PREFIX) :], _UNKNOWN)
+        view = _view(payload, db)
         try:
             user = await run_in_threadpool(
                 self.doorkeeper.admit,
                 engine,
                 rpc,
-                _view(payload, db),
+                view,
                 lambda: rest_token(headers.get("authorization")),
                 db,
             )
@@ -139,24 +138,25 @@ class RestAuthMiddleware:
             replayed = True
             return {"type": "http.request", "body": raw, "more_body": False}
 
-        sent: list[bytes] = []
-
-        async def watch(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                sent.append(message.get("body", b""))
-            await send(message)
-
         token = CALLER.set(user)
         try:
+            if not self.doorkeeper.audited(rpc):
+                await self.app(scope, replay, send)
+                return
+            # Only a drop's reply is kept, to see whether it succeeded.
+            sent: list[bytes] = []
+
+            async def watch(message: Message) -> None:
+                if message["type"] == "http.response.body":
+                    sent.append(message.get("body", b""))
+                await send(message)
+
             await self.app(scope, replay, watch)
         finally:
             CALLER.reset(token)
-        audited = _AUDITED_DROPS.get(endpoint)
-        if audited is not None:
-            try:
-                answered = orjson.loads(b"".join(sent))
-            except orjson.JSONDecodeError:
-                return
-            if isinstance(answered, dict) and answered.get("code") == 0:
-                name = payload.get("collectionName") or payload.get("dbName") or ""
-                engine.audit(audited, user, database=db, name=str(name))
+        try:
+            answered = orjson.loads(b"".join(sent))
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(answered, dict) and answered.get("code") == 0:
+            self.doorkeeper.audit_success(engine, rpc, view, user, db)

@@ -180,3 +180,15 @@ def test_basic_auth_and_colonless_bearer(auth_server: ServerProcess) -> None:
         assert json.loads(answer.read())["code"] == 0
     status, reply = _post(auth_server, "collections/list", {}, "rootMilvus")
     assert (status, reply["code"]) == (401, 1800) and "user:password" in reply["message"]
+
+
+def test_a_dropped_collection_is_audited_with_its_name(auth_server: ServerProcess) -> None:
+    _root(auth_server, "collections/create", {"collectionName": "doomed_rest", "dimension": 4})
+    _root(auth_server, "collections/drop", {"collectionName": "doomed_rest"})
+    status, _ = _post(auth_server, "collections/drop", {"collectionName": "doomed_rest"}, "x:y")
+    assert status == 401
+    events = [json.loads(x) for x in (auth_server.data_dir / "audit.log").read_text().splitlines()]
+    drops = [e for e in events if e["event"] == "DropCollection"]
+    assert [(e["name"], e["user"], e["database"]) for e in drops] == [
+        ("doomed_rest", "root", "default")
+    ]
