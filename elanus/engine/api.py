@@ -114,6 +114,9 @@ class SegmentInfo:
 
 
 class EngineAPI(Protocol):
+    # The directory the database lives in (system metrics report its disk).
+    data_dir: str
+
     # --- lifecycle ---------------------------------------------------------------
     def close(self) -> None: ...
 

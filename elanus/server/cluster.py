@@ -69,7 +69,7 @@ def _utc(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
-def system_info(started_at: float, version: str, data_dir: str = ".") -> dict[str, Any]:
+def system_info(started_at: float, version: str, data_dir: str) -> dict[str, Any]:
     """``GetMetrics({"metric_type": "system_info"})``'s JSON: Milvus's
     ``SystemTopology`` with the one node Elanus is."""
     total, used = _memory()

@@ -41,7 +41,7 @@ class ClusterHandlers:
         kind = asked.get("metric_type") if isinstance(asked, dict) else None
         if kind != "system_info":
             raise NotSupportedError(f"not supported by Elanus: metric type {kind!r}")
-        info = system_info(self.started_at, SERVER_VERSION)
+        info = system_info(self.started_at, SERVER_VERSION, self.engine.data_dir)
         return milvus_pb2.GetMetricsResponse(
             response=orjson.dumps(info).decode(), component_name=f"proxy{NODE_ID}"
         )
