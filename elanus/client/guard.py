@@ -12,7 +12,7 @@ from typing import Any
 
 from elanus.engine.api import DEFAULT_DATABASE, EngineAPI
 from elanus.security.authn import Authenticator
-from elanus.security.authz import authorize, visible_collections, visible_databases
+from elanus.security.authz import authorize, visible_in
 
 __all__ = ["CLIENT_RPCS", "LOCAL_METHODS", "guard_methods", "log_in"]
 
@@ -154,12 +154,8 @@ def _guard(name: str, rpc: str, method: Callable[..., Any]) -> Callable[..., Any
                 database=str(bound.arguments.get("db_name") or self._db),
                 name=str(target),
             )
-        if user is not None and name in ("list_databases", "list_collections"):
-            state = self._engine.security_state()
-            if name == "list_databases":
-                keep = visible_databases(state, user)
-            else:
-                keep = visible_collections(state, user, db)
+        if user is not None:
+            keep = visible_in(self._engine.security_state(), user, rpc, db)
             if keep is not None:
                 result = [n for n in result if n in keep]
         return result

@@ -10,7 +10,7 @@ from elanus.errors import PermissionDenied
 from elanus.security.model import ADMIN_ROLE, PUBLIC_ROLE, ROOT_USER, RbacState
 from elanus.security.privileges import ALL, ANY, CLUSTER_LEVEL, RPC_PRIVILEGES, Needs
 
-__all__ = ["authorize", "object_names", "visible_collections", "visible_databases"]
+__all__ = ["authorize", "object_names", "visible_collections", "visible_databases", "visible_in"]
 
 DEFAULT_DATABASE = "default"
 COLLECTION_GROUPS = frozenset({"CollectionReadOnly", "CollectionReadWrite", "CollectionAdmin"})
@@ -79,6 +79,16 @@ def authorize(
     raise PermissionDenied(
         f"Privilege{needs.privilege}: permission deny to {user} in the `{db}` database"
     )
+
+
+def visible_in(state: RbacState, user: str, rpc: str, db: str) -> set[str] | None:
+    """What a listing RPC (``ListDatabases`` or ``ShowCollections``) shows ``user``
+    (``None``: everything, as for any other RPC)."""
+    if rpc == "ListDatabases":
+        return visible_databases(state, user)
+    if rpc == "ShowCollections":
+        return visible_collections(state, user, db)
+    return None
 
 
 def _listing_roles(state: RbacState, user: str) -> set[str] | None:

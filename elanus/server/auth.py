@@ -19,7 +19,7 @@ from typing import Any
 from elanus.engine.api import EngineAPI
 from elanus.errors import AuthenticationError, ElanusError
 from elanus.security.authn import AUTH_FAILURE, Authenticator
-from elanus.security.authz import authorize, visible_collections, visible_databases
+from elanus.security.authz import authorize, visible_in
 from elanus.security.model import ROOT_USER
 from elanus.security.passwords import verify_password
 
@@ -122,11 +122,7 @@ class Doorkeeper:
         """Listings show only what the caller may see, as Milvus lists them."""
         if not user or rpc not in _LISTINGS:
             return reply
-        state = engine.security_state()
-        if rpc == "ListDatabases":
-            keep = visible_databases(state, user)
-        else:
-            keep = visible_collections(state, user, db)
+        keep = visible_in(engine.security_state(), user, rpc, db)
         if keep is None:
             return reply
         names_field = _LISTINGS[rpc]
