@@ -188,7 +188,5 @@ def test_a_dropped_collection_is_audited_with_its_name(auth_server: ServerProces
     status, _ = _post(auth_server, "collections/drop", {"collectionName": "doomed_rest"}, "x:y")
     assert status == 401
     events = [json.loads(x) for x in (auth_server.data_dir / "audit.log").read_text().splitlines()]
-    drops = [e for e in events if e["event"] == "DropCollection"]
-    assert [(e["name"], e["user"], e["database"]) for e in drops] == [
-        ("doomed_rest", "root", "default")
-    ]
+    drops = [e for e in events if e["event"] == "DropCollection" and e["name"] == "doomed_rest"]
+    assert [(e["user"], e["database"]) for e in drops] == [("root", "default")]
