@@ -190,3 +190,16 @@ def test_a_dropped_collection_is_audited_with_its_name(auth_server: ServerProces
     events = [json.loads(x) for x in (auth_server.data_dir / "audit.log").read_text().splitlines()]
     drops = [e for e in events if e["event"] == "DropCollection" and e["name"] == "doomed_rest"]
     assert [(e["user"], e["database"]) for e in drops] == [("root", "default")]
+
+
+def test_with_auth_off_a_rest_drop_is_audited_as_over_grpc(tmp_path: Any) -> None:
+    proc = start_server(tmp_path / "plain")
+    try:
+        _post(proc, "collections/create", {"collectionName": "gone_rest", "dimension": 4}, None)
+        status, reply = _post(proc, "collections/drop", {"collectionName": "gone_rest"}, None)
+        assert (status, reply["code"]) == (200, 0)
+        events = [json.loads(x) for x in (proc.data_dir / "audit.log").read_text().splitlines()]
+    finally:
+        proc.stop()
+    drops = [e for e in events if e["event"] == "DropCollection" and e["name"] == "gone_rest"]
+    assert [(e["user"], e["database"]) for e in drops] == [("", "default")]
